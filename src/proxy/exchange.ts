@@ -1,0 +1,649 @@
+/**
+ * One request/response relayed between a client and an origin.
+ *
+ *   client ──head+body──▶ Exchange ──re-framed──▶ Upstream
+ *   client ◀──head+body── Exchange ◀──────────── Upstream
+ *
+ * Bodies stream in both directions; a full write queue on one side pauses
+ * the socket on the other (see WriteQueue). Framing is re-done on both
+ * sides, so only well-formed messages leave roxy. Failure before the
+ * response head went out becomes a 502/504; after it, the client connection
+ * is cut without a clean end so the truncation shows (SPEC §3).
+ */
+import { UpstreamError, statusForError } from '../errors.ts'
+import { describeError, log } from '../observe/log.ts'
+import { deadlines, type Timed } from '../util/deadlines.ts'
+import type { ProxyContext } from './context.ts'
+import { ChunkedDecoder, ChunkedError, LAST_CHUNK, chunkHeader } from './http1/chunked.ts'
+import { isHopByHop, readFraming, type BodyKind, type Framing } from './http1/framing.ts'
+import { parseResponseHead, type RequestHead, type ResponseHead } from './http1/head.ts'
+import type { Verdict } from './policy.ts'
+import type { Target } from './target.ts'
+import { Upstream, dialUpstream, type UpstreamListener } from './upstream.ts'
+
+/** What an exchange needs of the client connection it serves. */
+export interface ExchangeClient {
+  readonly ip: string
+  /** Client speaks HTTP/1.0: no chunked, no 1xx. */
+  readonly minor: 0 | 1
+  write(data: Uint8Array): boolean
+  pause(): void
+  resume(): void
+  /** Answer locally with a complete response. */
+  respond(
+    status: number,
+    body: string,
+    headers: readonly string[] | undefined,
+    close: boolean,
+  ): void
+  /** Cut the connection without a clean end. */
+  abort(): void
+  onExchangeDone(exchange: Exchange, keepAlive: boolean): void
+  /** Switch the connection to a raw tunnel with `up` (WebSocket after 101). */
+  startTunnel(up: Upstream, rest: Uint8Array | undefined): void
+}
+
+const CRLF = Buffer.from('\r\n')
+const EMPTY = Buffer.alloc(0)
+
+export class Exchange implements UpstreamListener, Timed {
+  readonly head: RequestHead
+  readonly target: Target
+  readonly verdict: Verdict
+  deadline = 0
+  requestDone = false
+  responseDone = false
+
+  #ctx: ProxyContext
+  #client: ExchangeClient
+  #framing: Framing
+  #keepAliveClient: boolean
+  #up: Upstream | undefined
+  #headBytes: Buffer | undefined
+  #retried = false
+  #reqRemaining = 0
+  #reqChunks: ChunkedDecoder | undefined
+  #reqSlices: Uint8Array[] = []
+  #resBuf: Buffer | undefined
+  #res: ResponseHead | undefined
+  #resKind: BodyKind = 'none'
+  #resRemaining = 0
+  #resChunks: ChunkedDecoder | undefined
+  #resSlices: Uint8Array[] = []
+  #out: Uint8Array[] = []
+  #reusable = true
+  #bytesOut = 0
+  #status = 0
+  #error: string | undefined
+  #start = performance.now()
+  #isWebSocket: boolean
+
+  constructor(
+    ctx: ProxyContext,
+    client: ExchangeClient,
+    head: RequestHead,
+    framing: Framing,
+    target: Target,
+    verdict: Verdict,
+  ) {
+    this.#ctx = ctx
+    this.#client = client
+    this.head = head
+    this.#framing = framing
+    this.target = target
+    this.verdict = verdict
+    this.#keepAliveClient = head.minor === 1 ? !framing.close : framing.keepAlive
+    this.#isWebSocket = framing.upgrade?.toLowerCase() === 'websocket'
+    this.#reqRemaining = framing.body === 'length' ? framing.length : 0
+    this.#reqChunks = framing.body === 'chunked' ? new ChunkedDecoder() : undefined
+    this.requestDone = framing.body === 'none'
+  }
+
+  /**
+   * Start the exchange with whatever body bytes came with the head. Returns
+   * the index in `rest` where this request ended (pipelined bytes follow),
+   * or -1 when the connection was answered and must close.
+   */
+  begin(rest: Buffer | undefined): number {
+    this.#ctx.stats.inFlight++
+    if (this.verdict.status !== 0) {
+      return this.#answerLocally()
+    }
+    const key = `${this.target.scheme}://${this.target.host}:${this.target.port}`
+    const delay = this.verdict.delayMs
+    // A delayed request gets a fresh connection: its bytes wait in the write
+    // queue of a socket not yet dialled, with the client paused meanwhile.
+    const pooled = delay > 0 ? undefined : this.#ctx.pool.take(key)
+    const up = pooled ?? new Upstream(key)
+    up.listener = this
+    this.#up = up
+    this.#headBytes = Buffer.from(this.#buildUpstreamHead(), 'latin1')
+    up.write(this.#headBytes)
+    const end = rest ? this.onClientBody(rest, 0) : 0
+    this.deadline = Date.now() + delay + this.#ctx.timeouts.upstreamConnectMs
+    deadlines.add(this)
+    if (pooled) {
+      this.onUpstreamOpen()
+    } else if (delay > 0) {
+      this.#client.pause()
+      setTimeout(() => {
+        this.#client.resume()
+        this.#dial(up)
+      }, delay)
+    } else {
+      this.#dial(up)
+    }
+    return end
+  }
+
+  /** Feed request body bytes from `buf[start..]`; returns where this request ended. */
+  onClientBody(buf: Buffer, start: number): number {
+    if (this.requestDone) {
+      return start
+    }
+    let end: number
+    let data: Uint8Array
+    if (this.#reqChunks) {
+      try {
+        end = this.#reqChunks.feed(buf, start, this.#reqSlices)
+      } catch (err) {
+        this.#failRequest(err as ChunkedError)
+        return -1
+      }
+      data = this.#encodeChunks(this.#reqSlices, this.#reqChunks.done, true)
+      this.requestDone = this.#reqChunks.done
+    } else {
+      const take = Math.min(this.#reqRemaining, buf.length - start)
+      end = start + take
+      data = buf.subarray(start, end)
+      this.#reqRemaining -= take
+      this.requestDone = this.#reqRemaining === 0
+    }
+    if (this.#up && !this.#up.write(data)) {
+      this.#client.pause()
+    }
+    return end
+  }
+
+  /** The client's write queue emptied: let the origin send again. */
+  onClientDrain(): void {
+    this.#up?.resume()
+  }
+
+  /** The client went away mid-exchange. */
+  onClientClose(): void {
+    if (this.responseDone) {
+      return
+    }
+    this.#error ??= 'client closed the connection'
+    this.#up?.destroy()
+    this.#end(false)
+  }
+
+  onUpstreamOpen(): void {
+    this.deadline = Date.now() + this.#ctx.timeouts.upstreamIdleMs
+  }
+
+  onUpstreamDrain(): void {
+    this.#client.resume()
+  }
+
+  onUpstreamData(data: Buffer): void {
+    if (this.responseDone) {
+      this.#reusable = false
+      return
+    }
+    this.deadline = Date.now() + this.#ctx.timeouts.upstreamIdleMs
+    let body: Buffer = data
+    if (!this.#res) {
+      const rest = this.#readResponseHead(data)
+      if (rest === undefined) {
+        return
+      }
+      body = rest
+    }
+    this.#relayBody(body)
+    this.#flushOut()
+    if (this.responseDone) {
+      this.#finish()
+    }
+  }
+
+  onUpstreamClose(err: UpstreamError | undefined): void {
+    if (this.responseDone) {
+      return
+    }
+    if (!this.#res) {
+      if (this.#canRetry()) {
+        this.#retry()
+        return
+      }
+      this.#fail(
+        err ??
+          new UpstreamError(
+            'ROXY_E_UPSTREAM_RESET',
+            'upstream closed the connection before responding',
+          ),
+      )
+      return
+    }
+    if (this.#resKind === 'close' && !err) {
+      this.responseDone = true
+      this.#reusable = false
+      this.#finish()
+      return
+    }
+    this.#error = describeError(err ?? 'upstream closed mid-response')
+    this.#client.abort()
+    this.#end(false)
+  }
+
+  onDeadline(): void {
+    if (this.responseDone) {
+      return
+    }
+    const phase = this.#up?.isOpen ? 'response' : 'connect'
+    const err = new UpstreamError(
+      'ROXY_E_UPSTREAM_TIMEOUT',
+      `upstream ${this.target.authority} timed out (${phase})`,
+    )
+    this.#up?.destroy()
+    if (this.#res) {
+      this.#error = err.message
+      this.#client.abort()
+      this.#end(false)
+    } else {
+      this.#fail(err)
+    }
+  }
+
+  #dial(up: Upstream): void {
+    if (this.responseDone || up.isClosed) {
+      return
+    }
+    const target = this.target
+    dialUpstream(
+      up,
+      {
+        scheme: target.scheme,
+        host: target.host,
+        port: target.port,
+        address: this.#ctx.resolveAddress(target.host),
+      },
+      this.#ctx.upstreamTls,
+    )
+  }
+
+  /** A pooled connection the origin had closed: try once more on a fresh one (idempotent, no body). */
+  #canRetry(): boolean {
+    return !this.#retried && (this.#up?.uses ?? 0) > 0 && this.#framing.body === 'none'
+  }
+
+  #retry(): void {
+    this.#retried = true
+    const up = new Upstream(this.#up!.key)
+    up.listener = this
+    this.#up = up
+    up.write(this.#headBytes!)
+    this.#dial(up)
+  }
+
+  /** Request line and fields for the origin: hop-by-hop fields dropped, Host from the URI. */
+  #buildUpstreamHead(): string {
+    const { head, target, verdict } = this
+    let text = `${head.method} ${target.pathAndQuery} HTTP/1.1\r\nHost: ${target.authority}\r\n`
+    const headers = head.headers
+    const remove = verdict.removeHeaders
+    for (let i = 0; i < headers.length; i += 2) {
+      const name = headers[i]
+      const lower = name.toLowerCase()
+      if (
+        lower === 'host' ||
+        lower === 'content-length' ||
+        isHopByHop(lower, this.#framing) ||
+        (remove !== undefined && remove.includes(lower))
+      ) {
+        continue
+      }
+      text += `${name}: ${headers[i + 1]}\r\n`
+    }
+    const add = verdict.addHeaders
+    if (add) {
+      for (let i = 0; i < add.length; i += 2) {
+        text += `${add[i]}: ${add[i + 1]}\r\n`
+      }
+    }
+    if (this.#framing.body === 'length') {
+      text += `Content-Length: ${this.#framing.length}\r\n`
+    } else if (this.#framing.body === 'chunked') {
+      text += 'Transfer-Encoding: chunked\r\n'
+    }
+    if (this.#isWebSocket) {
+      text += `Connection: Upgrade\r\nUpgrade: ${this.#framing.upgrade}\r\n`
+    }
+    return text + '\r\n'
+  }
+
+  /** Parse (and relay interim) heads; returns the bytes after the final head, or undefined to wait. */
+  #readResponseHead(data: Buffer): Buffer | undefined {
+    let buf = this.#resBuf ? Buffer.concat([this.#resBuf, data]) : data
+    for (;;) {
+      let head: ResponseHead | undefined
+      try {
+        head = parseResponseHead(buf)
+      } catch (err) {
+        this.#up?.destroy()
+        this.#fail(err)
+        return undefined
+      }
+      if (!head) {
+        this.#resBuf = buf
+        return undefined
+      }
+      buf = buf.subarray(head.length)
+      if (head.status >= 200) {
+        this.#resBuf = undefined
+        this.#startResponse(head)
+        return buf
+      }
+      if (head.status === 101) {
+        this.#upgrade(head, buf)
+        return undefined
+      }
+      // 1xx interim (100 Continue, 103 Early Hints): relay to HTTP/1.1 clients only (RFC 9110 §15.2).
+      if (this.#client.minor === 1) {
+        this.#out.push(
+          Buffer.from(
+            this.#buildResponseHead(head, readFraming(head.headers, false), ''),
+            'latin1',
+          ),
+        )
+        this.#flushOut()
+      }
+    }
+  }
+
+  #startResponse(head: ResponseHead): void {
+    this.#res = head
+    this.#status = head.status
+    let framing: Framing
+    try {
+      framing = readFraming(head.headers, false)
+    } catch (err) {
+      this.#up?.destroy()
+      this.#fail(err)
+      return
+    }
+    const noBody = this.head.method === 'HEAD' || head.status === 204 || head.status === 304
+    this.#resKind = noBody ? 'none' : framing.body
+    if (this.#resKind === 'length') {
+      this.#resRemaining = framing.length
+      if (framing.length === 0) {
+        this.#resKind = 'none'
+      }
+    } else if (this.#resKind === 'chunked') {
+      this.#resChunks = new ChunkedDecoder()
+    }
+    if (framing.close || (head.minor === 0 && !framing.keepAlive) || this.#resKind === 'close') {
+      this.#reusable = false
+    }
+    if (this.#resKind === 'close' || (this.#resKind === 'chunked' && this.#client.minor === 0)) {
+      this.#keepAliveClient = false
+    }
+    if (!this.requestDone) {
+      // The origin answered before the request body ended: the rest of the
+      // body will not be read, so neither connection can be reused.
+      this.#keepAliveClient = false
+      this.#reusable = false
+    }
+    const text = this.#buildResponseHead(head, framing, this.#connectionHeader())
+    this.#out.push(Buffer.from(text, 'latin1'))
+    if (this.#resKind === 'none') {
+      this.responseDone = true
+    }
+  }
+
+  #connectionHeader(): string {
+    if (!this.#keepAliveClient || this.#ctx.draining) {
+      this.#keepAliveClient = false
+      return 'Connection: close\r\n'
+    }
+    return this.#client.minor === 0 ? 'Connection: keep-alive\r\n' : ''
+  }
+
+  #buildResponseHead(head: ResponseHead, framing: Framing, extra: string): string {
+    let text = `HTTP/1.1 ${head.status} ${head.reason}\r\n`
+    const headers = head.headers
+    for (let i = 0; i < headers.length; i += 2) {
+      const name = headers[i]
+      const lower = name.toLowerCase()
+      if (
+        isHopByHop(lower, framing) ||
+        (lower === 'content-length' && this.#resKind !== 'length' && this.#resKind !== 'none')
+      ) {
+        continue
+      }
+      text += `${name}: ${headers[i + 1]}\r\n`
+    }
+    const added = this.verdict.responseHeaders
+    if (added && head.status >= 200) {
+      for (let i = 0; i < added.length; i += 2) {
+        text += `${added[i]}: ${added[i + 1]}\r\n`
+      }
+    }
+    if (this.#resKind === 'chunked' && this.#client.minor === 1) {
+      text += 'Transfer-Encoding: chunked\r\n'
+    }
+    return text + extra + '\r\n'
+  }
+
+  #relayBody(data: Buffer): void {
+    if (data.length === 0 || this.responseDone) {
+      if (data.length > 0) {
+        this.#reusable = false
+      }
+      return
+    }
+    switch (this.#resKind) {
+      case 'length': {
+        const take = Math.min(this.#resRemaining, data.length)
+        this.#emitBody(take === data.length ? data : data.subarray(0, take))
+        this.#resRemaining -= take
+        if (take < data.length) {
+          this.#reusable = false
+        }
+        this.responseDone = this.#resRemaining === 0
+        return
+      }
+      case 'chunked': {
+        let end: number
+        try {
+          end = this.#resChunks!.feed(data, 0, this.#resSlices)
+        } catch (err) {
+          this.#error = `upstream sent a malformed chunked body: ${(err as Error).message}`
+          this.#up?.destroy()
+          this.#flushOut()
+          this.#client.abort()
+          this.#end(false)
+          return
+        }
+        const done = this.#resChunks!.done
+        this.#bytesOut += totalLength(this.#resSlices)
+        const encoded = this.#encodeChunks(this.#resSlices, done, this.#client.minor === 1)
+        if (encoded.length > 0) {
+          this.#out.push(encoded)
+        }
+        this.responseDone = done
+        if (end < data.length) {
+          this.#reusable = false
+        }
+        return
+      }
+      case 'close':
+        this.#emitBody(data)
+        return
+      case 'none':
+        this.#reusable = false
+    }
+  }
+
+  #emitBody(data: Uint8Array): void {
+    this.#bytesOut += data.length
+    this.#out.push(data)
+  }
+
+  /** Re-frame decoded chunk payloads (or pass them raw to an HTTP/1.0 client); empties `slices`. */
+  #encodeChunks(slices: Uint8Array[], done: boolean, chunked: boolean): Uint8Array {
+    if (slices.length === 0 && !done) {
+      return EMPTY
+    }
+    const parts: Uint8Array[] = []
+    for (const slice of slices) {
+      if (slice.length === 0) {
+        continue
+      }
+      if (chunked) {
+        parts.push(Buffer.from(chunkHeader(slice.length), 'latin1'), slice, CRLF)
+      } else {
+        parts.push(slice)
+      }
+    }
+    if (done && chunked) {
+      parts.push(Buffer.from(LAST_CHUNK, 'latin1'))
+    }
+    slices.length = 0
+    return parts.length === 1 ? parts[0] : Buffer.concat(parts)
+  }
+
+  #flushOut(): void {
+    const out = this.#out
+    if (out.length === 0) {
+      return
+    }
+    const data = out.length === 1 ? out[0] : Buffer.concat(out)
+    out.length = 0
+    if (!this.#client.write(data)) {
+      this.#up?.pause()
+    }
+  }
+
+  #upgrade(head: ResponseHead, rest: Buffer): void {
+    const up = this.#up!
+    if (!this.#isWebSocket) {
+      up.destroy()
+      this.#fail(
+        new UpstreamError('ROXY_E_UPSTREAM_PROTOCOL', 'upstream switched protocols unasked'),
+      )
+      return
+    }
+    this.#status = 101
+    let text = `HTTP/1.1 101 ${head.reason}\r\n`
+    for (let i = 0; i < head.headers.length; i += 2) {
+      text += `${head.headers[i]}: ${head.headers[i + 1]}\r\n`
+    }
+    this.#client.write(Buffer.from(text + '\r\n', 'latin1'))
+    this.responseDone = true
+    up.listener = undefined
+    this.#up = undefined
+    this.#end(undefined)
+    this.#client.startTunnel(up, rest.length > 0 ? rest : undefined)
+  }
+
+  /** Answer from the verdict (block, 429); returns -1 when the connection closes. */
+  #answerLocally(): number {
+    const v = this.verdict
+    this.#status = v.status
+    this.responseDone = true
+    // A body that was sent is not read: close rather than guess where it ends.
+    const keepAlive = this.requestDone && this.#keepAliveClient && !this.#ctx.draining
+    this.#client.respond(v.status, v.body, v.responseHeaders, !keepAlive)
+    this.#end(keepAlive)
+    return keepAlive ? 0 : -1
+  }
+
+  #failRequest(err: Error): void {
+    this.#error = `malformed request body: ${err.message}`
+    this.#up?.destroy()
+    this.#status = 400
+    this.responseDone = true
+    this.#client.respond(400, 'Bad Request: malformed chunked body\n', undefined, true)
+    this.#end(false)
+  }
+
+  /** Answer the failure as 502/504 while no response head went out. */
+  #fail(err: unknown): void {
+    const status = statusForError(err)
+    this.#status = status
+    this.#error = describeError(err)
+    this.responseDone = true
+    this.#up?.destroy()
+    const keepAlive = this.requestDone && this.#keepAliveClient && !this.#ctx.draining
+    const reason = err instanceof Error ? err.message : 'upstream failure'
+    const title = status === 504 ? 'Gateway Timeout' : 'Bad Gateway'
+    this.#client.respond(status, `${title}: ${reason}\n`, undefined, !keepAlive)
+    this.#end(keepAlive)
+  }
+
+  #finish(): void {
+    const up = this.#up
+    if (up) {
+      up.uses++
+      if (this.requestDone && this.#reusable && !up.isClosed) {
+        this.#ctx.pool.release(up, Date.now())
+      } else {
+        up.destroy()
+      }
+      this.#up = undefined
+    }
+    this.#end(this.#keepAliveClient && !this.#ctx.draining)
+  }
+
+  /**
+   * Bookkeeping shared by every way an exchange ends: the log line, then the
+   * client is told whether its connection may carry another request
+   * (`undefined`: it is becoming a tunnel and needs no word).
+   */
+  #end(keepAlive: boolean | undefined): void {
+    if (this.deadline === -1) {
+      return
+    }
+    this.deadline = -1
+    this.responseDone = true
+    deadlines.delete(this)
+    this.#writeLog()
+    if (keepAlive !== undefined) {
+      this.#client.onExchangeDone(this, keepAlive)
+    }
+  }
+
+  #writeLog(): void {
+    this.#ctx.stats.inFlight--
+    this.#ctx.stats.requests++
+    const v = this.verdict
+    const level = this.#status >= 500 ? 'warn' : v.logLevel
+    if (!log.isEnabled(level === 'off' ? 'off' : level, 'proxy')) {
+      return
+    }
+    log.log(level, 'proxy', 'request', {
+      method: this.head.method,
+      host: this.target.host,
+      path: this.target.path,
+      rule: v.rule,
+      action: v.action,
+      status: this.#status,
+      bytes: this.#bytesOut,
+      duration_ms: Math.round((performance.now() - this.#start) * 100) / 100,
+      client: this.#client.ip,
+      headers: v.loggedHeaders,
+      error: this.#error,
+    })
+  }
+}
+
+function totalLength(slices: readonly Uint8Array[]): number {
+  let n = 0
+  for (const s of slices) {
+    n += s.length
+  }
+  return n
+}
