@@ -109,7 +109,8 @@ class Logger {
         if (value === undefined) {
           continue
         }
-        line += `,${JSON.stringify(key)}:${serialize(key, value)}`
+        // Keys are roxy's own identifiers: no escaping needed.
+        line += `,"${key}":${serialize(key, value)}`
       }
     }
     this.#append(line + '}\n')
@@ -163,6 +164,9 @@ class Logger {
 }
 
 function serialize(key: string, value: unknown): string {
+  if (typeof value === 'number') {
+    return Number.isFinite(value) ? String(value) : 'null'
+  }
   if (key === 'headers' && value && typeof value === 'object') {
     return JSON.stringify(redactHeaders(value as Record<string, string>))
   }
