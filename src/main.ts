@@ -53,26 +53,30 @@ async function run(args: string[]): Promise<number> {
   if (unknown.length > 0) {
     log.warn('runtime', 'ROXY_LOG entries not understood', { entries: unknown })
   }
+  // TEMPORARY until src/config lands: a few keys read straight from YAML.
+  const file = args[0] === '-c' ? args[1] : undefined
+  const raw: any = file ? ((await import('yaml')).parse(await Bun.file(file).text()) ?? {}) : {}
+  const [lhost, lport] = String(raw.listen ?? '127.0.0.1:8080').split(/:(?=[0-9]+$)/)
+  const ut = raw.upstream_timeouts ?? {}
   const server = new ProxyServer({
-    host: '127.0.0.1',
-    port: 8080,
+    host: lhost.replace(/^\[|\]$/g, ''),
+    port: Number(lport),
     timeouts: {
       headerReadMs: 15_000,
       connectInitialReadMs: 15_000,
-      upstreamConnectMs: 10_000,
-      upstreamIdleMs: 60_000,
+      upstreamConnectMs: (ut.connect_secs ?? 10) * 1000,
+      upstreamIdleMs: (ut.idle_secs ?? 60) * 1000,
       shutdownGraceMs: 10_000,
     },
     pool: { maxIdlePerHost: 10, idleTimeoutMs: 30_000 },
     upstreamTls: { rejectUnauthorized: true },
-    resolve: [],
+    resolve: Object.entries(raw.resolve ?? {}).map(([g, a]) => [g, String(a)] as const),
     bypass: [],
     tcpKeepAlive: { enabled: true, initialDelayMs: 60_000 },
     policy: forwardAllPolicy,
   })
-  void args
   server.start()
-  log.info('proxy', 'listening', { address: `127.0.0.1:${server.port}` })
+  log.info('proxy', 'listening', { address: `${lhost}:${server.port}` })
   return waitForSignals(server, 10_000)
 }
 
