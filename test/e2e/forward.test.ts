@@ -29,7 +29,7 @@ beforeAll(async () => {
 })
 afterAll(async () => {
   await roxy.stop('SIGKILL')
-  echo.stop(true)
+  echo.stop()
 })
 
 describe('given requests with bodies', () => {
