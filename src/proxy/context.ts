@@ -28,8 +28,14 @@ export interface ProxyStats {
   requests: number
 }
 
+/** Receives every finished request and tunnel (metrics). */
+export interface RequestObserver {
+  observe(rule: string, action: string, durationMs: number): void
+}
+
 export interface ProxyContext {
   timeouts: ProxyTimeouts
+  observer: RequestObserver | undefined
   pool: UpstreamPool
   policy: RequestPolicy
   stats: ProxyStats

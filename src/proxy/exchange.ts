@@ -620,8 +620,10 @@ export class Exchange implements UpstreamListener, Timed {
     this.#ctx.stats.inFlight--
     this.#ctx.stats.requests++
     const v = this.verdict
+    const durationMs = performance.now() - this.#start
+    this.#ctx.observer?.observe(v.rule ?? '', v.action, durationMs)
     const level = this.#status >= 500 ? 'warn' : v.logLevel
-    if (!log.isEnabled(level === 'off' ? 'off' : level, 'proxy')) {
+    if (!log.isEnabled(level, 'proxy')) {
       return
     }
     log.log(level, 'proxy', 'request', {
@@ -632,7 +634,7 @@ export class Exchange implements UpstreamListener, Timed {
       action: v.action,
       status: this.#status,
       bytes: this.#bytesOut,
-      duration_ms: Math.round((performance.now() - this.#start) * 100) / 100,
+      duration_ms: Math.round(durationMs * 100) / 100,
       client: this.#client.ip,
       headers: v.loggedHeaders,
       error: this.#error,

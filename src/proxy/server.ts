@@ -33,6 +33,7 @@ export interface ProxyServerOptions {
   tcpKeepAlive: { enabled: boolean; initialDelayMs: number }
   policy: RequestPolicy
   interceptor?: Interceptor
+  observer?: RequestObserver
   /** Extra origin-form routes (`/ca.pem`, the metrics path), by path. */
   routes?: Record<string, () => LocalResponse>
 }
@@ -138,6 +139,7 @@ export class ProxyServer {
     const routes = options.routes ?? {}
     return {
       timeouts: options.timeouts,
+      observer: options.observer,
       pool: new UpstreamPool(options.pool),
       policy: options.policy,
       stats: this.stats,
