@@ -15,6 +15,7 @@ import type {
   ProxyContext,
   ProxyStats,
   ProxyTimeouts,
+  RequestObserver,
 } from './context.ts'
 import type { RequestPolicy } from './policy.ts'
 import { UpstreamPool, type PoolOptions } from './upstream-pool.ts'
