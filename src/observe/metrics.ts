@@ -103,7 +103,11 @@ export class Metrics {
     gauge('roxy_upstream_idle_connections', 'Idle pooled upstream connections.', g.upstreamIdle)
     gauge('process_resident_memory_bytes', 'Resident set size.', process.memoryUsage().rss)
     gauge('roxy_heap_bytes', 'JavaScript heap size.', heapStats().heapSize)
-    gauge('roxy_event_loop_delay_seconds', 'Last measured event-loop delay.', this.#loopDelayMs / 1000)
+    gauge(
+      'roxy_event_loop_delay_seconds',
+      'Last measured event-loop delay.',
+      this.#loopDelayMs / 1000,
+    )
     lines.push(
       '# HELP roxy_requests_total Finished requests by deciding rule and action.',
       '# TYPE roxy_requests_total counter',
