@@ -67,7 +67,7 @@ export function parseConfigText(text: string, file: string, opts: LoadOptions): 
     throw new ConfigError(sortProblems(reader.problems))
   }
   warnUnsupported(reader, config, opts.supports ?? {})
-  return { config, warnings: reader.warnings }
+  return { config, warnings: sortWarnings(reader.warnings) }
 }
 
 /** The defaults for a file: the built-in ones, plus reload every 5 s and state beside it. */
@@ -77,6 +77,16 @@ function createFileDefaults(file: string): RoxyConfig {
   config.reloadIntervalSecs = DEFAULT_RELOAD_INTERVAL_SECS
   config.state.path = resolvePath(dirname(config.file), DEFAULT_STATE_FILE)
   return config
+}
+
+/** Sorts `file:line:col: message` strings by line and column. */
+function sortWarnings(warnings: string[]): string[] {
+  const key = (w: string) => /:(\d+):(\d+): /.exec(w)?.slice(1).map(Number) ?? [0, 0]
+  return warnings.toSorted((a, b) => {
+    const [la, ca] = key(a)
+    const [lb, cb] = key(b)
+    return la - lb || ca - cb
+  })
 }
 
 function sortProblems(problems: ConfigProblem[]): ConfigProblem[] {

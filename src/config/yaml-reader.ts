@@ -32,6 +32,7 @@ export class YamlReader {
   readonly file: string
   readonly text: string
   readonly problems: ConfigProblem[] = []
+  /** Warnings as `file:line:col: message`, each once, in the order they were found. */
   readonly warnings: string[] = []
   /** Every key and list item read so far, by path, for checks that relate several keys. */
   readonly fields = new Map<string, Field>()
@@ -192,25 +193,27 @@ export class YamlReader {
   }
 
   /**
-   * Where the text of a string scalar starts, so a column inside the text (a rule error)
-   * maps to the file. Exact for plain and quoted one-line scalars without escapes; other
-   * styles point at the scalar itself.
+   * Maps a 1-based column inside a string scalar's text (a rule error) to the file: the
+   * text line holding that column is looked up in the scalar's source. Exact for plain and
+   * quoted scalars without escapes and for literal blocks (`|`); otherwise the position of
+   * the scalar itself.
    */
   locateInText(field: Field, textColumn: number): SourcePosition {
     const node = field.node
-    if (!isScalar(node) || !node.range) {
+    if (!isScalar(node) || typeof node.value !== 'string' || !node.range) {
       return field.at
     }
-    const [start, end] = node.range
-    const raw = this.text.slice(start, end)
-    const quoted = node.type === 'QUOTE_SINGLE' || node.type === 'QUOTE_DOUBLE'
-    const body = quoted ? raw.slice(1, -1) : raw
-    const isVerbatim = node.type === 'PLAIN' || quoted
-    if (!isVerbatim || body !== node.value || body.includes('\n')) {
+    const text = node.value
+    const index = Math.min(Math.max(textColumn, 1) - 1, text.length)
+    const lineStart = text.lastIndexOf('\n', index - 1) + 1
+    const lineEnd = text.indexOf('\n', index)
+    const line = text.slice(lineStart, lineEnd < 0 ? undefined : lineEnd)
+    const raw = this.text.slice(node.range[0], node.range[1])
+    const found = line ? raw.indexOf(line) : -1
+    if (found < 0) {
       return field.at
     }
-    const base = this.positionAt(start + (quoted ? 1 : 0))
-    return { ...base, col: base.col + Math.max(textColumn, 1) - 1 }
+    return this.positionAt(node.range[0] + found + index - lineStart)
   }
 
   #collectYamlErrors(): void {
@@ -226,7 +229,11 @@ export class YamlReader {
     }
   }
 
+  /** Follows an alias; an empty or `null` scalar becomes null ("use the default"). */
   #resolve(node: Node | null | undefined): Node | null {
+    if (isScalar(node) && node.value === null) {
+      return null
+    }
     if (!isAlias(node)) {
       return node ?? null
     }
@@ -236,7 +243,7 @@ export class YamlReader {
       this.report('ROXY_E_CONFIG_INVALID', at, `more than ${MAX_ALIASES} YAML aliases`)
       return null
     }
-    return node.resolve(this.#doc) ?? null
+    return this.#resolve(node.resolve(this.#doc))
   }
 
   #positionOf(node: Node | null | undefined, fallback: SourcePosition): SourcePosition {
