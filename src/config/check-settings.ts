@@ -43,9 +43,12 @@ export function warnUnsupported(reader: YamlReader, config: RoxyConfig, support:
     warnIfSet(reader, 'state.redis', redis)
   }
   if (config.unsafeSkipVerify) {
-    const message =
-      'is true: upstream certificates are not verified, so anyone on the path can read and alter HTTPS traffic'
-    warnIfSet(reader, 'unsafe_skip_verify', message)
+    const risk = 'so anyone on the path can read and alter HTTPS traffic'
+    warnIfSet(
+      reader,
+      'unsafe_skip_verify',
+      `is true: upstream certificates are not verified, ${risk}`,
+    )
   }
 }
 
@@ -61,7 +64,8 @@ function checkKeepAlivePair(
   }
   const timeoutKey = `${section}.http2_keep_alive_timeout_secs`
   const intervalKey = `${section}.http2_keep_alive_interval_secs`
-  const message = `${timeoutKey} (${timeout}) must be above 0 and below ${intervalKey} (${interval})`
+  const message =
+    `${timeoutKey} (${timeout}) must be above 0 and below ` + `${intervalKey} (${interval})`
   reader.report('ROXY_E_CONFIG_CONFLICT', locate(reader, timeoutKey, intervalKey), message)
 }
 
@@ -88,7 +92,8 @@ function checkTcpKeepalive(reader: YamlReader, config: RoxyConfig): void {
   ] as const) {
     if (value === 0) {
       const path = `tcp_keepalive.${key}`
-      const message = `${path} must be above 0 while tcp_keepalive.enabled is true (set enabled: false to turn keep-alive off)`
+      const hint = 'set enabled: false to turn keep-alive off'
+      const message = `${path} must be above 0 while tcp_keepalive.enabled is true (${hint})`
       reader.report('ROXY_E_CONFIG_CONFLICT', locate(reader, path, 'tcp_keepalive'), message)
     }
   }
@@ -100,7 +105,8 @@ function checkCaPair(reader: YamlReader, config: RoxyConfig): void {
     return
   }
   const [present, missing] = caCert ? ['ca_cert', 'ca_key'] : ['ca_key', 'ca_cert']
-  const message = `tls.${present} is set without tls.${missing}: give both, or neither for an ephemeral CA`
+  const hint = 'give both, or neither for an ephemeral CA'
+  const message = `tls.${present} is set without tls.${missing}: ${hint}`
   reader.report('ROXY_E_CONFIG_CONFLICT', locate(reader, `tls.${present}`, 'tls'), message)
 }
 

@@ -18,7 +18,10 @@ export function readHeaders(
   index: RuleIndex,
 ): void {
   for (const item of reader.readList(field)) {
-    const fields = reader.readMap(item, CONFIG_KEYS.headers)
+    const fields = reader.readEntry(item, CONFIG_KEYS.headers)
+    if (!fields) {
+      continue
+    }
     const entry: HeaderEntry = {
       rules: readRuleNames(reader, item, fields.get('rules'), index),
       add: reader.readList(fields.get('add')).flatMap((f) => readAdd(reader, f)),
@@ -43,8 +46,8 @@ function readRuleNames(
     const name = reader.readRequiredString(nameField, nameField.path, nameField.at).trim()
     const facts = name ? findRule(reader, nameField, name, index) : undefined
     if (facts?.inspection && !facts.inspection.hasMangle) {
-      const message = `${nameField.path}: rule '${name}' has no mangle action, so these header changes never apply to it`
-      reader.warn(nameField.at, message)
+      const why = `rule '${name}' has no mangle action, so these header changes never apply`
+      reader.warn(nameField.at, `${nameField.path}: ${why}`)
     }
     if (name) {
       names.push(name)
@@ -54,7 +57,10 @@ function readRuleNames(
 }
 
 function readAdd(reader: YamlReader, item: Field): HeaderValue[] {
-  const fields = reader.readMap(item, CONFIG_KEYS['headers.add'])
+  const fields = reader.readEntry(item, CONFIG_KEYS['headers.add'])
+  if (!fields) {
+    return []
+  }
   const name = reader.readRequiredString(fields.get('name'), `${item.path}.name`, item.at)
   const value = reader.readString(fields.get('value'))
   let ok = checkName(reader, fields.get('name'), name)

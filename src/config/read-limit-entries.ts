@@ -27,25 +27,22 @@ export function readThrottle(
 ): void {
   const seen = new Map<string, SourcePosition>()
   for (const item of reader.readList(field)) {
-    const fields = reader.readMap(item, CONFIG_KEYS.throttle)
+    const fields = reader.readEntry(item, CONFIG_KEYS.throttle)
+    if (!fields) {
+      continue
+    }
     const { rule, facts } = readRuleRef(reader, item, fields.get('rule'), index, seen)
     const softField = fields.get('soft_limit')
     if (!softField || softField.node === null) {
       reader.report('ROXY_E_CONFIG_MISSING', item.at, `${item.path}.soft_limit is required`)
     }
     const softLimit = reader.readInt(softField, 0, 0, MAX_COUNT)
-    const maxDelayMs = reader.readInt(
-      fields.get('max_delay_ms'),
-      DEFAULT_MAX_DELAY_MS,
-      0,
-      MAX_DELAY_MS,
-    )
-    const term = facts?.inspection?.rateLimit
+    const maxDelayMs = readMaxDelay(reader, fields)
     if (facts?.inspection && !facts.inspection.hasRateLimit) {
-      const message = `${item.path}: rule '${rule}' has no rate_limit(...), so this throttle never applies`
-      reader.warn(item.at, message)
+      const why = `rule '${rule}' has no rate_limit(...), so this throttle never applies`
+      reader.warn(item.at, `${item.path}: ${why}`)
     }
-    checkSoftLimit(reader, softField, softLimit, term?.limit, 'rate_limit')
+    checkSoftLimit(reader, softField, softLimit, facts?.inspection?.rateLimit?.limit, 'rate_limit')
     config.throttle.push({ rule, softLimit, maxDelayMs })
   }
 }
@@ -60,26 +57,29 @@ export function readCredits(
 ): void {
   const seen = new Map<string, SourcePosition>()
   for (const item of reader.readList(field)) {
-    const fields = reader.readMap(item, CONFIG_KEYS.credits)
+    const fields = reader.readEntry(item, CONFIG_KEYS.credits)
+    if (!fields) {
+      continue
+    }
     const { rule, facts } = readRuleRef(reader, item, fields.get('rule'), index, seen)
     if (facts?.inspection && !facts.inspection.hasCredit) {
-      const message = `${item.path}.rule names '${rule}', whose action has no credit(...); a credits entry needs a credit rule`
+      const why = `whose action has no credit(...); a credits entry needs a credit rule`
+      const message = `${item.path}.rule names '${rule}', ${why}`
       reader.report('ROXY_E_CONFIG_REFERENCE', fields.get('rule')!.at, message)
     }
     const softField = fields.get('soft_limit')
     const softLimit = softField?.node ? reader.readInt(softField, 0, 0, MAX_COUNT) : undefined
     checkSoftLimit(reader, softField, softLimit, facts?.inspection?.credit?.limit, 'credit')
-    const maxDelayMs = reader.readInt(
-      fields.get('max_delay_ms'),
-      DEFAULT_MAX_DELAY_MS,
-      0,
-      MAX_DELAY_MS,
-    )
+    const maxDelayMs = readMaxDelay(reader, fields)
     const resetSchedule = readSchedule(reader, item, fields.get('reset_schedule'), parseSchedule)
     const message = reader.readString(fields.get('message')) ?? DEFAULT_CREDIT_MESSAGE
     config.credits.push({ rule, softLimit, maxDelayMs, resetSchedule, message })
   }
   reportUncoveredCreditRules(reader, index, seen)
+}
+
+function readMaxDelay(reader: YamlReader, fields: Map<string, Field>): number {
+  return reader.readInt(fields.get('max_delay_ms'), DEFAULT_MAX_DELAY_MS, 0, MAX_DELAY_MS)
 }
 
 function readRuleRef(
@@ -114,7 +114,8 @@ function checkSoftLimit(
   if (!field || softLimit === undefined || hardLimit === undefined || softLimit < hardLimit) {
     return
   }
-  const message = `${field.path} (${softLimit}) must be below the rule's ${term} limit (${hardLimit})`
+  const limit = `the rule's ${term} limit (${hardLimit})`
+  const message = `${field.path} (${softLimit}) must be below ${limit}`
   reader.report('ROXY_E_CONFIG_CONFLICT', field.at, message)
 }
 
@@ -144,7 +145,8 @@ function reportUncoveredCreditRules(
 ): void {
   for (const [name, facts] of index) {
     if (facts.inspection?.hasCredit && !covered.has(name)) {
-      const message = `rule '${name}' uses credit(...) but has no credits entry; add one with its reset_schedule`
+      const fix = 'add one with its reset_schedule'
+      const message = `rule '${name}' uses credit(...) but has no credits entry; ${fix}`
       reader.report('ROXY_E_CONFIG_MISSING', facts.nameAt, message)
     }
   }

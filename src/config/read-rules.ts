@@ -22,6 +22,7 @@ export interface RuleFacts {
   inspection?: AcceptedRule
 }
 
+/** Rules by name, first definition wins (a duplicate name is reported). */
 export type RuleIndex = Map<string, RuleFacts>
 
 /** Fills `config.rules` and returns what each rule is; problems go to the reader. */
@@ -33,7 +34,10 @@ export function readRules(
 ): RuleIndex {
   const index: RuleIndex = new Map()
   for (const item of reader.readList(field)) {
-    const fields = reader.readMap(item, CONFIG_KEYS.rules)
+    const fields = reader.readEntry(item, CONFIG_KEYS.rules)
+    if (!fields) {
+      continue
+    }
     const name = readRuleName(reader, item, fields.get('name'), index)
     const ruleField = fields.get('rule')
     const rule = reader.readRequiredString(ruleField, `${item.path}.rule`, item.at)
@@ -92,7 +96,8 @@ function readLogLevel(reader: YamlReader, field: Field | undefined) {
   }
   const level = parseLogLevel(text)
   if (!level) {
-    const message = `${field!.path} must be one of trace, debug, info, warn, error, off; got '${text}'`
+    const levels = 'trace, debug, info, warn, error, off'
+    const message = `${field!.path} must be one of ${levels}; got '${text}'`
     reader.report('ROXY_E_CONFIG_INVALID', field!.at, message)
   }
   return level ?? 'info'

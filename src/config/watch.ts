@@ -49,6 +49,7 @@ export interface WatchTimers {
   clearInterval(handle: unknown): void
 }
 
+/** `path` and `current` say what runs; the LoadOptions validate each new version. */
 export interface ConfigWatcherOptions extends LoadOptions {
   /** The config file. */
   path: string
@@ -75,6 +76,7 @@ const DEFAULT_TIMERS: WatchTimers = {
   clearInterval: (handle) => clearInterval(handle as ReturnType<typeof setInterval>),
 }
 
+/** Polls one config file and hands valid new versions over; see the diagram above. */
 export class ConfigWatcher {
   #opts: ConfigWatcherOptions
   #current: RoxyConfig

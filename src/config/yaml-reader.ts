@@ -28,6 +28,7 @@ export interface Field {
 const MAX_ALIASES = 100
 const MAX_SHOWN_CHARS = 60
 
+/** One parsed file plus the problems and warnings found while reading it. */
 export class YamlReader {
   readonly file: string
   readonly text: string
@@ -68,6 +69,7 @@ export class YamlReader {
     return { file: this.file, line: Math.max(line, 1), col: Math.max(col, 1) }
   }
 
+  /** Records a problem; the load fails at the end with all of them. */
   report(code: RoxyErrorCode, at: SourcePosition, message: string): void {
     this.problems.push({ ...at, code, message })
   }
@@ -114,6 +116,19 @@ export class YamlReader {
       this.fields.set(path, child)
     }
     return out
+  }
+
+  /**
+   * A list item that must be a mapping (`rules[0]`, `credits[1]`...): its keys, or undefined
+   * after reporting the item when it is something else, so its keys are not also reported
+   * as missing.
+   */
+  readEntry(item: Field, known: readonly string[]): Map<string, Field> | undefined {
+    if (!isMap(item.node)) {
+      this.#reportType(item, 'a mapping of keys')
+      return undefined
+    }
+    return this.readMap(item, known)
   }
 
   /** The items of a sequence; an empty value reads as an empty list. */

@@ -718,3 +718,38 @@ describe('given settings the runtime cannot honour', () => {
     expected.forEach((text, i) => expect(warnings[i]).toContain(text))
   })
 })
+
+describe('given list items of the wrong shape', () => {
+  test.each([
+    ['a rule that is a list', 'rules: [[a]]', 'rules[0] must be a mapping of keys, got a list'],
+    ['an empty rule item', 'rules:\n  -\n', 'rules[0] must be a mapping of keys, got nothing'],
+    [
+      'a header add that is text',
+      MG + 'headers: [{rules: [mg], add: [X-A]}]',
+      'headers[0].add[0] must be a mapping of keys, got "X-A"',
+    ],
+    [
+      'a credits entry that is a number',
+      'credits: [3]',
+      'credits[0] must be a mapping of keys, got 3',
+    ],
+  ])('%s should be one type problem, not a list of missing keys', (_, yaml, text) => {
+    const problems = problemsOf(yaml)
+    expect(problems).toHaveLength(1)
+    expect(problems[0].code).toBe('ROXY_E_CONFIG_TYPE')
+    expect(problems[0].message).toBe(text)
+  })
+})
+
+describe('given a hostile file', () => {
+  test('should report deep nesting as a syntax problem, not crash', () => {
+    const [problem] = problemsOf('rules: ' + '['.repeat(50_000) + ']'.repeat(50_000))
+    expect(problem.code).toBe('ROXY_E_CONFIG_SYNTAX')
+  })
+
+  test('should refuse more than 100 aliases', () => {
+    const yaml = `a: &x X-A\nheaders: [{rules: [], remove: [${Array(101).fill('*x').join(', ')}]}]`
+    const codes = problemsOf(yaml).map((p) => p.code)
+    expect(codes).toContain('ROXY_E_CONFIG_INVALID')
+  })
+})
