@@ -110,7 +110,13 @@ function inspect(
   rule: string,
   inspectRule: RuleInspector,
 ): AcceptedRule | undefined {
-  const result = inspectRule(rule)
+  let result: RuleInspection
+  try {
+    result = inspectRule(rule)
+  } catch (err) {
+    // The inspector must not throw (SPEC §5); if it does, this load still reports everything.
+    result = { ok: false, message: `the rule parser failed: ${(err as Error).message}`, column: 1 }
+  }
   if (result.ok) {
     return result
   }

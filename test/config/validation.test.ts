@@ -647,6 +647,20 @@ describe('given an injected schedule parser', () => {
   })
 })
 
+describe('given an inspector that throws', () => {
+  test('should report it at the rule and still report the other problems', () => {
+    const inspectRule = () => {
+      throw new Error('boom')
+    }
+    const problems = problemsOf("rules: [{name: a, rule: 'x = pass'}]\ntsl: {}\n", { inspectRule })
+    expect(problems.map((p) => [p.code, p.line, p.col])).toEqual([
+      ['ROXY_E_RULE_SYNTAX', 1, 26],
+      ['ROXY_E_CONFIG_UNKNOWN_KEY', 2, 1],
+    ])
+    expect(problems[0].message).toBe("rule 'a': the rule parser failed: boom")
+  })
+})
+
 describe('given an inspector without limit figures', () => {
   test('should skip the soft-limit comparison rather than guess', () => {
     const inspectRule = () => ({
