@@ -139,10 +139,11 @@ function readState(
 ): void {
   const state = readSection(reader, field, 'state')
   const pathField = state.get('path')
-  if (reader.readString(pathField)?.trim() === MEMORY_STATE) {
+  const pathText = reader.readString(pathField)
+  if (pathText?.trim() === MEMORY_STATE) {
     config.state.path = undefined
-  } else if (pathField) {
-    config.state.path = readPath(reader, pathField, baseDir)
+  } else if (pathText !== undefined) {
+    config.state.path = toAbsolutePath(reader, pathField!, pathText, baseDir)
   }
   const redis = reader.readString(state.get('redis'))?.trim()
   if (redis !== undefined && !/^rediss?:\/\/\S+$/.test(redis)) {
@@ -196,11 +197,12 @@ function readInts(
 /** A file path, made absolute against `baseDir`; undefined when absent. */
 function readPath(reader: YamlReader, field: Field | undefined, baseDir: string) {
   const text = reader.readString(field)
-  if (text === undefined) {
-    return undefined
-  }
+  return text === undefined ? undefined : toAbsolutePath(reader, field!, text, baseDir)
+}
+
+function toAbsolutePath(reader: YamlReader, field: Field, text: string, baseDir: string) {
   if (text.trim() === '' || text.includes('\0')) {
-    reader.report('ROXY_E_CONFIG_INVALID', field!.at, `${field!.path} must be a file path`)
+    reader.report('ROXY_E_CONFIG_INVALID', field.at, `${field.path} must be a file path`)
     return undefined
   }
   return resolvePath(baseDir, text)

@@ -53,14 +53,11 @@ describe('given a file on disk', () => {
 describe('given a file that cannot be read', () => {
   mkdirSync(join(dir, 'a-directory'))
 
+  // prettier-ignore
   test.each([
     ['a missing file', () => join(dir, 'missing.yaml'), 'no such file (ENOENT)'],
     ['a directory', () => join(dir, 'a-directory'), 'EISDIR'],
-    [
-      'bytes that are not UTF-8',
-      () => writeConfig('latin1.yaml', new Uint8Array([0x6c, 0xe9, 0x0a])),
-      'not valid UTF-8',
-    ],
+    ['bytes that are not UTF-8', () => writeConfig('latin1.yaml', new Uint8Array([0x6c, 0xe9, 0x0a])), 'not valid UTF-8'],
   ])('%s should throw ROXY_E_CONFIG_READ naming the path', (_, makePath, reason) => {
     const path = makePath()
     const error = readErrorOf(path)

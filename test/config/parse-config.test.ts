@@ -97,6 +97,7 @@ describe('given a Roxy-shaped file', () => {
 })
 
 describe('given a file that leaves keys out', () => {
+  // prettier-ignore
   test.each([
     ['an empty file', ''],
     ['a comment only', '# nothing here\n'],
@@ -113,75 +114,22 @@ describe('given a file that leaves keys out', () => {
 })
 
 describe('given accepted spellings', () => {
+  // prettier-ignore
   test.each([
     ['IPv6 listen', 'listen: "[::1]:8080"', (c: any) => c.listen, { host: '::1', port: 8080 }],
-    [
-      'host name listen',
-      'listen: localhost:0',
-      (c: any) => c.listen,
-      { host: 'localhost', port: 0 },
-    ],
-    [
-      'any-case log level',
-      "rules: [{name: a, rule: 'x = pass', log_level: OFF}]",
-      (c: any) => c.rules[0].logLevel,
-      'off',
-    ],
-    [
-      'numeric rule name',
-      "rules: [{name: 404, rule: 'x = block'}]",
-      (c: any) => c.rules[0].name,
-      '404',
-    ],
+    ['host name listen', 'listen: localhost:0', (c: any) => c.listen, { host: 'localhost', port: 0 }],
+    ['any-case log level', "rules: [{name: a, rule: 'x = pass', log_level: OFF}]", (c: any) => c.rules[0].logLevel, 'off'],
+    ['numeric rule name', "rules: [{name: 404, rule: 'x = block'}]", (c: any) => c.rules[0].name, '404'],
     ['memory state', 'state: { path: ":memory:" }', (c: any) => c.state.path, undefined],
-    [
-      'keep-alive off with zeros',
-      'tcp_keepalive: {enabled: false, time_secs: 0, interval_secs: 0}',
-      (c: any) => c.tcpKeepalive.enabled,
-      false,
-    ],
-    [
-      'h2 ping off',
-      'server_timeouts: {http2_keep_alive_interval_secs: 0, http2_keep_alive_timeout_secs: 0}',
-      (c: any) => c.serverTimeouts.http2KeepAliveIntervalSecs,
-      0,
-    ],
-    [
-      'age off',
-      'server_timeouts: {max_connection_age_secs: 0, max_connection_age_grace_secs: 0}',
-      (c: any) => c.serverTimeouts.maxConnectionAgeSecs,
-      0,
-    ],
-    [
-      'bracketed IPv6 resolve',
-      'resolve: {"*.v6": "[::1]"}',
-      (c: any) => c.resolve,
-      [{ glob: '*.v6', address: '::1' }],
-    ],
-    [
-      'bypass lower-cased',
-      'mitm: {bypass: ["*.Bank.EXAMPLE"]}',
-      (c: any) => c.mitm.bypass,
-      ['*.bank.example'],
-    ],
-    [
-      'weekly full day name',
-      "rules: [{name: c, rule: 'x = credit(5/w, ip)'}]\ncredits: [{rule: c, reset_schedule: weekly@sunday-23:59}]",
-      (c: any) => c.credits[0].resetSchedule,
-      'weekly@sunday-23:59',
-    ],
-    [
-      'empty header value',
-      "rules: [{name: m, rule: 'x = mangle'}]\nheaders: [{rules: [m], add: [{name: X-Empty, value: ''}]}]",
-      (c: any) => c.headers[0].add,
-      [{ name: 'X-Empty', value: '' }],
-    ],
-    [
-      'anchors and aliases',
-      "rules: [{name: &n a, rule: 'x = mangle'}]\nheaders: [{rules: [*n], remove: [X-A]}]",
-      (c: any) => c.headers[0].rules,
-      ['a'],
-    ],
+    ['empty state path', 'state: { path: }', (c: any) => c.state.path, resolve('roxy-state.sqlite')],
+    ['keep-alive off with zeros', 'tcp_keepalive: {enabled: false, time_secs: 0, interval_secs: 0}', (c: any) => c.tcpKeepalive.enabled, false],
+    ['h2 ping off', 'server_timeouts: {http2_keep_alive_interval_secs: 0, http2_keep_alive_timeout_secs: 0}', (c: any) => c.serverTimeouts.http2KeepAliveIntervalSecs, 0],
+    ['age off', 'server_timeouts: {max_connection_age_secs: 0, max_connection_age_grace_secs: 0}', (c: any) => c.serverTimeouts.maxConnectionAgeSecs, 0],
+    ['bracketed IPv6 resolve', 'resolve: {"*.v6": "[::1]"}', (c: any) => c.resolve, [{ glob: '*.v6', address: '::1' }]],
+    ['bypass lower-cased', 'mitm: {bypass: ["*.Bank.EXAMPLE"]}', (c: any) => c.mitm.bypass, ['*.bank.example']],
+    ['weekly full day name', "rules: [{name: c, rule: 'x = credit(5/w, ip)'}]\ncredits: [{rule: c, reset_schedule: weekly@sunday-23:59}]", (c: any) => c.credits[0].resetSchedule, 'weekly@sunday-23:59'],
+    ['empty header value', "rules: [{name: m, rule: 'x = mangle'}]\nheaders: [{rules: [m], add: [{name: X-Empty, value: ''}]}]", (c: any) => c.headers[0].add, [{ name: 'X-Empty', value: '' }]],
+    ['anchors and aliases', "rules: [{name: &n a, rule: 'x = mangle'}]\nheaders: [{rules: [*n], remove: [X-A]}]", (c: any) => c.headers[0].rules, ['a']],
   ])('%s', (_, text, pick, expected) => {
     expect(pick(parseTest(text).config)).toEqual(expected)
   })

@@ -5,6 +5,7 @@ import { formatListenAddress, parseListenAddress } from '../../src/config/listen
 import { checkResetSchedule } from '../../src/config/reset-schedule-syntax.ts'
 
 describe('parseListenAddress', () => {
+  // prettier-ignore
   test.each([
     ['127.0.0.1:8080', '127.0.0.1', 8080],
     ['0.0.0.0:0', '0.0.0.0', 0],
@@ -18,6 +19,7 @@ describe('parseListenAddress', () => {
     expect(formatListenAddress(address)).toBe(text)
   })
 
+  // prettier-ignore
   test.each([
     ['8080', "expected 'host:port'"],
     ['127.0.0.1:', 'port must be'],
@@ -34,6 +36,7 @@ describe('parseListenAddress', () => {
 
 describe('suggestClosest', () => {
   const keys = ['listen', 'tls', 'rules', 'reload_interval_secs', 'shutdown_grace_secs']
+  // prettier-ignore
   test.each([
     ['lisen', 'listen'],
     ['tsl', 'tls'],
@@ -46,6 +49,7 @@ describe('suggestClosest', () => {
     expect(suggestClosest(word, keys)).toBe(expected)
   })
 
+  // prettier-ignore
   test.each([
     ['kitten', 'sitting', 3],
     ['ab', 'ba', 1],
@@ -57,6 +61,7 @@ describe('suggestClosest', () => {
 })
 
 describe('checkResetSchedule', () => {
+  // prettier-ignore
   test.each([
     'daily@00:00',
     'daily@23:59',
@@ -70,6 +75,7 @@ describe('checkResetSchedule', () => {
     expect(() => checkResetSchedule(text)).not.toThrow()
   })
 
+  // prettier-ignore
   test.each([
     ['hourly@00:00', "expected 'daily@HH:MM'"],
     ['daily@24:00', '00:00 to 23:59'],
@@ -87,6 +93,7 @@ describe('checkResetSchedule', () => {
 })
 
 describe('header syntax (RFC 9110)', () => {
+  // prettier-ignore
   test.each([
     ['X-Request-Id', true],
     ["!#$%&'*+-.^_`|~09azAZ", true],
@@ -99,6 +106,7 @@ describe('header syntax (RFC 9110)', () => {
     expect(isHeaderName(name)).toBe(ok)
   })
 
+  // prettier-ignore
   test.each([
     ['plain value', true],
     ['tab\there', true],
