@@ -31,6 +31,7 @@ export function warnUnsupported(reader: YamlReader, config: RoxyConfig, support:
     'Bun exposes only setKeepAlive(enable, initialDelay); the kernel default applies'
   warnIfSet(reader, 'tcp_keepalive.interval_secs', `is not applied: ${bunKeepalive}`)
   warnIfSet(reader, 'tcp_keepalive.retries', `is not applied: ${bunKeepalive}`)
+  // TODO(spec): main.ts passes supports.http2 once HTTP/2 exists (SPEC §2 pool, server_timeouts)
   if (!support.http2) {
     for (const path of reader.fields.keys()) {
       if (/^(pool|server_timeouts)\.http2_/.test(path)) {
@@ -38,6 +39,7 @@ export function warnUnsupported(reader: YamlReader, config: RoxyConfig, support:
       }
     }
   }
+  // TODO(spec): main.ts passes supports.redis once src/limits has a Redis store (SPEC §6)
   if (!support.redis) {
     const redis = 'is accepted but Redis is not supported yet; counters stay in state.path'
     warnIfSet(reader, 'state.redis', redis)
