@@ -44,6 +44,7 @@ export function defaultConfig(): RoxyConfig {
       connectInitialReadTimeoutSecs: 15,
       tlsHandshakeTimeoutSecs: 15,
     },
+    upstreamTimeouts: { connectSecs: 10, idleSecs: 60 },
     tcpKeepalive: { enabled: true, timeSecs: 60, intervalSecs: 30, retries: 4 },
     runtimeMetrics: { intervalSecs: 0 },
     rateLimit: { cleanupIntervalSecs: 60 },

@@ -57,6 +57,9 @@ export function readSettings(
   const timeouts = readSection(reader, top.get('server_timeouts'), 'server_timeouts')
   readInts(reader, timeouts, config.serverTimeouts, SERVER_TIMEOUT_INTS)
 
+  const upstream = readSection(reader, top.get('upstream_timeouts'), 'upstream_timeouts')
+  readInts(reader, upstream, config.upstreamTimeouts, { connect_secs: SECS, idle_secs: SECS })
+
   const keepalive = readSection(reader, top.get('tcp_keepalive'), 'tcp_keepalive')
   readInts(reader, keepalive, config.tcpKeepalive, TCP_KEEPALIVE_INTS)
   config.tcpKeepalive.enabled = reader.readBool(keepalive.get('enabled'), true)

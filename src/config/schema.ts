@@ -106,6 +106,25 @@ export interface PoolSettings {
 }
 
 /**
+ * `upstream_timeouts:` **(new)** — limits on the origin side, in seconds. A request that
+ * runs into one is answered 504 (or cut, when the response head was already relayed).
+ * Security: finite defaults, so a stalled origin cannot pin client connections for ever.
+ * Reload: restart.
+ */
+export interface UpstreamTimeouts {
+  /**
+   * Time to open a connection to the origin (TCP, and TLS for https); 0 = off.
+   * @default 10
+   */
+  connectSecs: number
+  /**
+   * Longest silence from the origin while a response is awaited or streamed; 0 = off.
+   * @default 60
+   */
+  idleSecs: number
+}
+
+/**
  * `server_timeouts:` — limits on the client side of the proxy, all in seconds.
  * Security: every default is finite so a silent or slow client (slow-loris) cannot hold a
  * socket and its memory for ever. Reload: restart, for every field.
@@ -357,6 +376,8 @@ export interface RoxyConfig {
   pool: PoolSettings
   /** `server_timeouts:` */
   serverTimeouts: ServerTimeouts
+  /** `upstream_timeouts:` (new) */
+  upstreamTimeouts: UpstreamTimeouts
   /** `tcp_keepalive:` */
   tcpKeepalive: TcpKeepalive
   /** `runtime_metrics:` */
