@@ -3,11 +3,12 @@
  * roxy command line (SPEC §1). Exit codes: 0 success, 1 config or usage
  * error, 2 runtime failure (e.g. the port is taken).
  */
-import { RoxyError } from './errors.ts'
-import { log } from './observe/log.ts'
-import { ProxyServer } from './proxy/server.ts'
-import { forwardAllPolicy } from './proxy/policy.ts'
 import pkg from '../package.json' with { type: 'json' }
+import { ProxyApp } from './app/proxy-app.ts'
+import { defaultConfig, loadConfig, type LoadOptions, type LoadedConfig } from './config/index.ts'
+import { ConfigError, RoxyError } from './errors.ts'
+import { log } from './observe/log.ts'
+import { forwardAllPolicy } from './proxy/policy.ts'
 
 const USAGE = `roxy ${pkg.version} — forward HTTP/HTTPS proxy with TLS interception
 
@@ -24,63 +25,88 @@ Usage:
 
 Environment:
   ROXY_LOG   log levels, e.g. info, debug, info,rules=debug
+
+Exit codes: 0 success, 1 config or usage error, 2 runtime failure.
 `
 
 class UsageError extends RoxyError {
   constructor(message: string) {
-    super('ROXY_E_USAGE', message)
+    super('ROXY_E_USAGE', `${message}; see roxy --help`)
   }
+}
+
+const LOAD_OPTIONS: LoadOptions = {
+  // TODO(spec): the rule parser's inspector replaces this once src/rules lands.
+  inspectRule: () => ({ ok: true, hasCredit: false, hasRateLimit: false, hasMangle: false }),
 }
 
 async function main(argv: string[]): Promise<number> {
   const first = argv[0]
-  if (first === '-h' || first === '--help' || first === 'help') {
-    process.stdout.write(USAGE)
-    return 0
+  switch (first) {
+    case '-h':
+    case '--help':
+    case 'help':
+      process.stdout.write(USAGE)
+      return 0
+    case '-V':
+    case '--version':
+      process.stdout.write(`roxy ${pkg.version} (bun ${Bun.version})\n`)
+      return 0
+    case undefined:
+      return run([])
+    case 'run':
+      return run(argv.slice(1))
   }
-  if (first === '-V' || first === '--version') {
-    process.stdout.write(`roxy ${pkg.version} (bun ${Bun.version})\n`)
-    return 0
+  if (first.startsWith('-')) {
+    return run(argv)
   }
-  if (first === undefined || first === 'run' || first.startsWith('-')) {
-    return run(first === 'run' ? argv.slice(1) : argv)
+  throw new UsageError(`unknown command ${JSON.stringify(first)}`)
+}
+
+/** `-c FILE` (or `--config FILE`) out of `args`; anything else is a usage error. */
+function readConfigFlag(args: string[], required: boolean): string | undefined {
+  let file: string | undefined
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]
+    if (arg === '-c' || arg === '--config') {
+      file = args[++i]
+      if (!file) {
+        throw new UsageError(`${arg} needs a file`)
+      }
+    } else {
+      throw new UsageError(`unexpected argument ${JSON.stringify(arg)}`)
+    }
   }
-  throw new UsageError(`unknown command ${JSON.stringify(first)}; see roxy --help`)
+  if (required && !file) {
+    throw new UsageError('-c FILE is required')
+  }
+  return file
 }
 
 async function run(args: string[]): Promise<number> {
+  const file = readConfigFlag(args, false)
   const unknown = log.configure(process.env.ROXY_LOG)
   if (unknown.length > 0) {
     log.warn('runtime', 'ROXY_LOG entries not understood', { entries: unknown })
   }
-  // TEMPORARY until src/config lands: a few keys read straight from YAML.
-  const file = args[0] === '-c' ? args[1] : undefined
-  const raw: any = file ? ((await import('yaml')).parse(await Bun.file(file).text()) ?? {}) : {}
-  const [lhost, lport] = String(raw.listen ?? '127.0.0.1:8080').split(/:(?=[0-9]+$)/)
-  const ut = raw.upstream_timeouts ?? {}
-  const server = new ProxyServer({
-    host: lhost.replace(/^\[|\]$/g, ''),
-    port: Number(lport),
-    timeouts: {
-      headerReadMs: 15_000,
-      connectInitialReadMs: 15_000,
-      upstreamConnectMs: (ut.connect_secs ?? 10) * 1000,
-      upstreamIdleMs: (ut.idle_secs ?? 60) * 1000,
-      shutdownGraceMs: 10_000,
-    },
-    pool: { maxIdlePerHost: 10, idleTimeoutMs: 30_000 },
-    upstreamTls: { rejectUnauthorized: true },
-    resolve: Object.entries(raw.resolve ?? {}).map(([g, a]) => [g, String(a)] as const),
-    bypass: [],
-    tcpKeepAlive: { enabled: true, initialDelayMs: 60_000 },
-    policy: forwardAllPolicy,
+  const loaded: LoadedConfig = file
+    ? loadConfig(file, LOAD_OPTIONS)
+    : { config: defaultConfig(), warnings: [] }
+  for (const warning of loaded.warnings) {
+    log.warn('runtime', 'config warning', { warning })
+  }
+  const app = new ProxyApp({
+    config: loaded.config,
+    path: file,
+    bytes: loaded.bytes,
+    loadOptions: LOAD_OPTIONS,
+    buildPolicy: () => forwardAllPolicy,
   })
-  server.start()
-  log.info('proxy', 'listening', { address: `${lhost}:${server.port}` })
-  return waitForSignals(server, 10_000)
+  app.start()
+  return waitForSignals(app)
 }
 
-function waitForSignals(server: ProxyServer, graceMs: number): Promise<number> {
+function waitForSignals(app: ProxyApp): Promise<number> {
   return new Promise((resolve) => {
     let stopping = false
     const stop = (signal: string) => {
@@ -88,12 +114,20 @@ function waitForSignals(server: ProxyServer, graceMs: number): Promise<number> {
         return
       }
       stopping = true
-      log.info('proxy', 'shutting down', { signal, in_flight: server.stats.inFlight })
-      void server.stop(graceMs).then(() => resolve(0))
+      log.info('proxy', 'shutting down', { signal, in_flight: app.server.stats.inFlight })
+      void app.stop().then(() => resolve(0))
     }
     process.on('SIGTERM', () => stop('SIGTERM'))
     process.on('SIGINT', () => stop('SIGINT'))
+    process.on('SIGHUP', () => void app.reloadNow())
   })
+}
+
+function exitCodeFor(err: unknown): number {
+  if (err instanceof ConfigError || (err instanceof RoxyError && err.code !== 'ROXY_E_LISTEN')) {
+    return 1
+  }
+  return 2
 }
 
 main(process.argv.slice(2)).then(
@@ -103,8 +137,8 @@ main(process.argv.slice(2)).then(
   },
   (err: unknown) => {
     log.flush()
-    const code = err instanceof RoxyError ? err.code : undefined
-    process.stderr.write(`roxy: ${err instanceof Error ? err.message : String(err)}\n`)
-    process.exit(code === 'ROXY_E_LISTEN' ? 2 : code ? 1 : 2)
+    const message = err instanceof Error ? err.message : String(err)
+    process.stderr.write(`roxy: ${message.replace(/\n/g, '\nroxy: ')}\n`)
+    process.exit(exitCodeFor(err))
   },
 )

@@ -65,6 +65,12 @@ export class ProxyServer {
     this.#ctx.policy = policy
   }
 
+  /** Swap `resolve` and `mitm.bypass` (hot reload) for new connections and requests. */
+  setRouting(resolve: ProxyServerOptions['resolve'], bypass: readonly string[]): void {
+    this.#ctx.resolveAddress = compileResolver(resolve)
+    this.#ctx.isBypassed = compileBypass(bypass)
+  }
+
   start(): void {
     const { host, port, tcpKeepAlive } = this.#options
     const connections = this.#connections
@@ -147,15 +153,8 @@ export class ProxyServer {
       upstreamTls: options.upstreamTls,
       interceptor: options.interceptor,
       draining: false,
-      resolveAddress(host) {
-        for (const [matches, address] of resolvers) {
-          if (matches(host)) {
-            return address
-          }
-        }
-        return host
-      },
-      isBypassed: (host) => bypass.some((matches) => matches(host)),
+      resolveAddress: compileResolver(options.resolve),
+      isBypassed: compileBypass(options.bypass),
       isSelf: (host, port) => this.#isSelf(host, port),
       localRoute(path) {
         if (path === '/healthz') {
@@ -187,6 +186,23 @@ export class ProxyServer {
       }
     }
   }
+}
+
+function compileResolver(resolve: ProxyServerOptions['resolve']): (host: string) => string {
+  const resolvers = resolve.map(([glob, address]) => [compileHostGlob(glob), address] as const)
+  return (host) => {
+    for (const [matches, address] of resolvers) {
+      if (matches(host)) {
+        return address
+      }
+    }
+    return host
+  }
+}
+
+function compileBypass(bypass: readonly string[]): (host: string) => boolean {
+  const globs = bypass.map(compileHostGlob)
+  return (host) => globs.some((matches) => matches(host))
 }
 
 export type { Socket }

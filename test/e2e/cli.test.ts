@@ -29,6 +29,35 @@ describe('given informational flags', () => {
   })
 })
 
+describe('given a broken config file', () => {
+  test('should exit 1 naming the file, line and column of each problem', async () => {
+    const config = join(tempDir(), 'broken.yaml')
+    writeFileSync(
+      config,
+      'listen: "127.0.0.1:0"\npool:\n  max_idle_per_hots: 3\nshutdown_grace_secs: -1\n',
+    )
+    const res = await runRoxy(['run', '-c', config])
+    expect(res.code).toBe(1)
+    expect(res.stderr).toContain(`${config}:3:3:`)
+    expect(res.stderr).toContain("did you mean 'max_idle_per_host'")
+    expect(res.stderr).toContain(`${config}:4:`)
+  })
+
+  test('should exit 1 on a YAML syntax error with its position', async () => {
+    const config = join(tempDir(), 'syntax.yaml')
+    writeFileSync(config, 'listen: "127.0.0.1:0"\nrules: [ { name: a\n')
+    const res = await runRoxy(['run', '-c', config])
+    expect(res.code).toBe(1)
+    expect(res.stderr).toMatch(new RegExp(`${config}:\\d+:\\d+:`))
+  })
+
+  test('should exit 1 when the file named with -c is missing', async () => {
+    const res = await runRoxy(['run', '-c', '/nonexistent/roxy.yaml'])
+    expect(res.code).toBe(1)
+    expect(res.stderr).toContain('/nonexistent/roxy.yaml')
+  })
+})
+
 describe('given a port that is already taken', () => {
   test('should exit 2 naming the port', async () => {
     const holder = Bun.listen({ hostname: '127.0.0.1', port: 0, socket: { data() {} } })

@@ -1,0 +1,139 @@
+/**
+ * Start-up and life of a running proxy: builds the server from a config
+ * snapshot, wires metrics, the periodic runtime line and hot reload, and
+ * stops everything in order.
+ *
+ * Reload swaps one reference per concern (SPEC §7): the server's policy and
+ * routing. Counters live outside the snapshot, so they survive.
+ */
+import type { ConfigError } from '../errors.ts'
+import { formatProblem } from '../errors.ts'
+import {
+  ConfigWatcher,
+  formatListenAddress,
+  type LoadOptions,
+  type ReloadResult,
+  type RoxyConfig,
+} from '../config/index.ts'
+import { log } from '../observe/log.ts'
+import { Metrics } from '../observe/metrics.ts'
+import type { RequestPolicy } from '../proxy/policy.ts'
+import { ProxyServer } from '../proxy/server.ts'
+import { serverOptionsOf } from './server-options.ts'
+
+/** Builds the request policy of one config snapshot. */
+export type PolicyFactory = (config: RoxyConfig) => RequestPolicy
+
+export interface ProxyAppOptions {
+  config: RoxyConfig
+  /** The config file, when there is one (reload watches it). */
+  path?: string
+  bytes?: Uint8Array
+  loadOptions: LoadOptions
+  buildPolicy: PolicyFactory
+}
+
+export class ProxyApp {
+  readonly server: ProxyServer
+  readonly metrics: Metrics
+  #options: ProxyAppOptions
+  #watcher: ConfigWatcher | undefined
+  #runtimeTimer: ReturnType<typeof setInterval> | undefined
+
+  constructor(options: ProxyAppOptions) {
+    this.#options = options
+    const config = options.config
+    this.metrics = new Metrics(() => ({
+      openConnections: this.server.stats.openConnections,
+      inFlight: this.server.stats.inFlight,
+      certCacheEntries: 0,
+      counterKeys: 0,
+      upstreamIdle: this.server.poolSize,
+    }))
+    this.server = new ProxyServer({
+      ...serverOptionsOf(config),
+      upstreamTls: { rejectUnauthorized: !config.unsafeSkipVerify },
+      policy: options.buildPolicy(config),
+      observer: this.metrics,
+      routes: {
+        [config.metrics.path]: () => ({
+          status: 200,
+          contentType: 'text/plain; version=0.0.4; charset=utf-8',
+          body: this.metrics.render(),
+        }),
+      },
+    })
+  }
+
+  /** Listen, then start the timers. Throws `ROXY_E_LISTEN` when the port is taken. */
+  start(): void {
+    const config = this.#options.config
+    this.server.start()
+    const address = formatListenAddress({ host: config.listen.host, port: this.server.port })
+    log.info('proxy', 'listening', { address, config: this.#options.path ?? 'built-in default' })
+    this.metrics.startLoopMonitor()
+    if (config.runtimeMetrics.intervalSecs > 0) {
+      this.#runtimeTimer = setInterval(
+        () => log.info('runtime', 'metrics', this.metrics.runtimeFields()),
+        config.runtimeMetrics.intervalSecs * 1000,
+      )
+    }
+    if (this.#options.path) {
+      this.#watcher = new ConfigWatcher({
+        ...this.#options.loadOptions,
+        path: this.#options.path,
+        current: config,
+        bytes: this.#options.bytes,
+        onValid: (result) => this.#applyReload(result),
+        onInvalid: (error) => this.#rejectReload(error),
+      })
+      if (config.reloadIntervalSecs > 0) {
+        this.#watcher.start()
+      }
+    }
+  }
+
+  /** SIGHUP: read the file now. */
+  async reloadNow(): Promise<void> {
+    if (!this.#watcher) {
+      log.warn('reload', 'no config file to reload (running on the built-in default)')
+      return
+    }
+    const outcome = await this.#watcher.reloadNow()
+    if (outcome === 'unchanged') {
+      log.info('reload', 'config unchanged', { file: this.#options.path })
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.#watcher?.stop()
+    clearInterval(this.#runtimeTimer)
+    this.metrics.stop()
+    await this.server.stop(this.#options.config.shutdownGraceSecs * 1000)
+  }
+
+  #applyReload(result: ReloadResult): void {
+    const config = result.config
+    this.server.setPolicy(this.#options.buildPolicy(config))
+    this.server.setRouting(
+      config.resolve.map((entry) => [entry.glob, entry.address] as const),
+      config.mitm.bypass,
+    )
+    this.#options.config = config
+    log.info('reload', 'config applied', {
+      file: this.#options.path,
+      rules: config.rules.length,
+      warnings: result.warnings.length > 0 ? result.warnings : undefined,
+    })
+    if (result.restartNeeded.length > 0) {
+      log.warn('reload', 'settings changed that need a restart', { keys: result.restartNeeded })
+    }
+  }
+
+  #rejectReload(error: ConfigError): void {
+    log.error('reload', 'config rejected; keeping the running config', {
+      file: this.#options.path,
+      errors: error.problems.map(formatProblem),
+    })
+  }
+}
