@@ -13,7 +13,7 @@ const iso = (ms: number): string => new Date(ms).toISOString()
 /** [schedule, now, expected period start, expected period end] */
 type PeriodCase = [string, string, string, string]
 
-function expectPeriod([text, now, start, end]: PeriodCase): void {
+function expectPeriod(text: string, now: string, start: string, end: string): void {
   const schedule = parseResetSchedule(text)
   expect(iso(schedule.periodStart(at(now)))).toBe(start)
   expect(iso(schedule.periodEnd(at(now)))).toBe(end)
@@ -84,7 +84,7 @@ describe('a daily schedule', () => {
     ['daily@00:00', '2026-12-31T23:59:59.000Z', '2026-12-31T00:00:00.000Z', '2027-01-01T00:00:00.000Z'],
     ['daily@00:00', '2028-02-29T12:00:00.000Z', '2028-02-29T00:00:00.000Z', '2028-03-01T00:00:00.000Z'],
     ['daily@23:00', '2028-02-28T23:30:00.000Z', '2028-02-28T23:00:00.000Z', '2028-02-29T23:00:00.000Z'],
-  ])('%p at %p should run from %p to %p', (text, now, start, end) => expectPeriod([text, now, start, end]))
+  ])('%p at %p should run from %p to %p', expectPeriod)
 })
 
 describe('a weekly schedule, seen on Thursday 2024-01-04 12:00', () => {
@@ -100,7 +100,7 @@ describe('a weekly schedule, seen on Thursday 2024-01-04 12:00', () => {
     ['weekly@Sun-10:00', '2024-01-04T12:00:00.000Z', '2023-12-31T10:00:00.000Z', '2024-01-07T10:00:00.000Z'],
     ['weekly@Thursday-12:00', '2024-01-04T12:00:00.000Z', '2024-01-04T12:00:00.000Z', '2024-01-11T12:00:00.000Z'],
     ['weekly@thu-12:01', '2024-01-04T12:00:00.000Z', '2023-12-28T12:01:00.000Z', '2024-01-04T12:01:00.000Z'],
-  ])('%p at %p should run from %p to %p', (text, now, start, end) => expectPeriod([text, now, start, end]))
+  ])('%p at %p should run from %p to %p', expectPeriod)
 
   // prettier-ignore
   test.each<PeriodCase>([
@@ -108,9 +108,7 @@ describe('a weekly schedule, seen on Thursday 2024-01-04 12:00', () => {
     ['weekly@Fri-00:00', '2026-12-31T23:59:00.000Z', '2026-12-25T00:00:00.000Z', '2027-01-01T00:00:00.000Z'],
     ['weekly@Tue-00:00', '2028-02-29T12:00:00.000Z', '2028-02-29T00:00:00.000Z', '2028-03-07T00:00:00.000Z'],
     ['weekly@Wed-00:00', '2028-02-29T12:00:00.000Z', '2028-02-23T00:00:00.000Z', '2028-03-01T00:00:00.000Z'],
-  ])('across a year end or leap day, %p at %p should run from %p to %p', (text, now, start, end) =>
-    expectPeriod([text, now, start, end]),
-  )
+  ])('across a year end or leap day, %p at %p should run from %p to %p', expectPeriod)
 })
 
 describe('a monthly schedule', () => {
@@ -126,7 +124,7 @@ describe('a monthly schedule', () => {
     ['monthly@28-00:00', '2028-02-29T12:00:00.000Z', '2028-02-28T00:00:00.000Z', '2028-03-28T00:00:00.000Z'],
     ['monthly@01-00:00', '2028-02-29T23:59:00.000Z', '2028-02-01T00:00:00.000Z', '2028-03-01T00:00:00.000Z'],
     ['monthly@28-06:00', '2028-01-31T00:00:00.000Z', '2028-01-28T06:00:00.000Z', '2028-02-28T06:00:00.000Z'],
-  ])('%p at %p should run from %p to %p', (text, now, start, end) => expectPeriod([text, now, start, end]))
+  ])('%p at %p should run from %p to %p', expectPeriod)
 })
 
 describe('one schedule asked about times out of order', () => {
