@@ -1,4 +1,5 @@
 import { Database } from 'bun:sqlite'
+import type { Statement } from 'bun:sqlite'
 import { RoxyError } from '../errors.ts'
 import type { CreditKey, CreditRecord, CreditSink } from './credit-ledger.ts'
 
@@ -29,6 +30,7 @@ export class SqliteCreditStore implements CreditStore {
   #db: Database
   #upsert: ReturnType<Database['prepare']>
   #delete: ReturnType<Database['prepare']>
+  #selectAll: Statement<CreditRow, []>
   #saveAll: (upserts: CreditRecord[], deletes: CreditKey[]) => void
 
   constructor(path: string) {
@@ -41,6 +43,9 @@ export class SqliteCreditStore implements CreditStore {
          period_end = ?5, last_access = ?6`,
     )
     this.#delete = this.#db.prepare('DELETE FROM credits WHERE rule = ?1 AND key = ?2')
+    this.#selectAll = this.#db.query<CreditRow, []>(
+      'SELECT rule, key, used, period_start, period_end, last_access FROM credits',
+    )
     this.#saveAll = this.#db.transaction((upserts: CreditRecord[], deletes: CreditKey[]) => {
       for (const d of deletes) {
         this.#delete.run(d.rule, d.key)
@@ -52,17 +57,20 @@ export class SqliteCreditStore implements CreditStore {
   }
 
   load(visit: (record: CreditRecord) => void): void {
-    const rows = this.#db.query<CreditRow, []>(
-      'SELECT rule, key, used, period_start, period_end, last_access FROM credits',
-    )
-    for (const row of rows.iterate()) {
-      visit({
-        rule: row.rule,
-        key: row.key,
-        used: row.used,
-        periodStart: row.period_start,
-        periodEnd: row.period_end,
-        lastAccess: row.last_access,
+    try {
+      for (const row of this.#selectAll.iterate()) {
+        visit({
+          rule: row.rule,
+          key: row.key,
+          used: row.used,
+          periodStart: row.period_start,
+          periodEnd: row.period_end,
+          lastAccess: row.last_access,
+        })
+      }
+    } catch (err) {
+      throw new RoxyError('ROXY_E_STATE_STORE', `cannot read credits from ${this.path}`, {
+        cause: err,
       })
     }
   }

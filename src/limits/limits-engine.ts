@@ -1,12 +1,12 @@
 import { log } from '../observe/log.ts'
 import { CreditLedger } from './credit-ledger.ts'
 import type { CreditStore } from './credit-store.ts'
-import { formatDecimal } from './decimal-cache.ts'
+import { formatDecimal } from './format-decimal.ts'
 import type { CreditSpec, LimitOutcome, LimitRequest, RateLimitSpec } from './limit-request.ts'
 import { createLimitOutcome, resetLimitOutcome } from './limit-request.ts'
 import type { ResetSchedule } from './reset-schedule.ts'
 import { defaultScheduleText, formatResetTime, parseResetSchedule } from './reset-schedule.ts'
-import { SlidingWindows } from './sliding-window.ts'
+import { SlidingWindows } from './sliding-windows.ts'
 
 /**
  * Rate limits and credit budgets behind one call (SPEC §6):

@@ -170,6 +170,14 @@ describe('a header-keyed rate limit', () => {
     expect(check(h, { ...fromElsewhere, rateLimit: rate(2) }).action).toBe('forward')
   })
 
+  test('should put requests without a client IP under one placeholder IP', () => {
+    const h = makeEngine()
+    const outs = ['k1', 'k2'].map((key) =>
+      check(h, request({ key, ip: '', headerKeyed: true, rateLimit: rate(1) })),
+    )
+    expect(outs.map((o) => o.action)).toEqual(['forward', 'rate_limited'])
+  })
+
   test('without a header in the key there should be no IP baseline', () => {
     const h = makeEngine()
     const outs = ['k1', 'k2', 'k3'].map((key) => check(h, request({ key, rateLimit: rate(1) })))

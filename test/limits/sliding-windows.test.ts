@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'bun:test'
-import { SlidingWindows } from '../../src/limits/sliding-window.ts'
+import { SlidingWindows } from '../../src/limits/sliding-windows.ts'
 
 const MINUTE = 60_000
 /** A minute (and hour) boundary: fixed windows are aligned to the epoch. */

@@ -13,8 +13,11 @@ const SIZE = 2048
 const values = new Float64Array(SIZE).fill(-1)
 const strings: string[] = new Array<string>(SIZE).fill('')
 
-/** The decimal text of a non-negative integer, from the cache when it is there. */
+/** The decimal text of a number; non-negative integers come from the cache when there. */
 export function formatDecimal(n: number): string {
+  if (!Number.isInteger(n) || n < 0) {
+    return String(n)
+  }
   const slot = n % SIZE
   if (values[slot] === n) {
     return strings[slot]
