@@ -112,45 +112,48 @@ export class LimitsEngine {
     }
   }
 
-  /** Credits used by (rule, key) in its current period, 0 if unknown; touches nothing. */
+  /** Credits spent by (rule, key) in the period it last saw (0 if unknown); touches nothing. */
   creditsUsed(rule: string, key: string): number {
     return this.#ledger.read(rule, key)?.used ?? 0
   }
 
   /** Returns false when the request is rate limited (and `out` says so). */
   #checkRate(req: LimitRequest, spec: RateLimitSpec, now: number, out: LimitOutcome): boolean {
+    const windows = this.#windows
     const windowMs = spec.windowSecs * 1000
-    const keySlot = this.#windows.slotFor(req.rule, false, req.key, windowMs, now)
+    const keySlot = windows.slotFor(req.rule, false, req.key, windowMs, now)
     const ipSlot = req.headerKeyed
-      ? this.#windows.slotFor(req.rule, true, req.ip || NO_IP, windowMs, now)
+      ? windows.slotFor(req.rule, true, req.ip || NO_IP, windowMs, now)
       : -1
-    const keyCount = this.#windows.count(keySlot, now)
-    const ipCount = ipSlot < 0 ? -1 : this.#windows.count(ipSlot, now)
-    const count = Math.max(keyCount, ipCount)
+    const count = Math.max(windows.count(keySlot, now), ipSlot < 0 ? 0 : windows.count(ipSlot, now))
     if (count >= spec.limit) {
       const retryMs = Math.max(
-        keyCount >= spec.limit ? this.#windows.retryMs(keySlot, spec.limit, now) : 0,
-        ipCount >= spec.limit ? this.#windows.retryMs(ipSlot, spec.limit, now) : 0,
+        this.#retryMs(keySlot, spec.limit, now),
+        this.#retryMs(ipSlot, spec.limit, now),
       )
       this.#reject(out, 'rate_limited', retryMs, RATE_LIMIT_BODY)
       pushCounterHeaders(out, RATE_HEADERS, spec.limit, 0, retryMs)
       return false
     }
-    this.#windows.add(keySlot)
+
+    windows.add(keySlot)
     if (ipSlot >= 0) {
-      this.#windows.add(ipSlot)
+      windows.add(ipSlot)
     }
+    // `used` counts this request; Remaining is what would still pass right now.
     const used = count + 1
-    const remaining = Math.max(0, Math.ceil(spec.limit - used))
-    pushCounterHeaders(
-      out,
-      RATE_HEADERS,
-      spec.limit,
-      remaining,
-      this.#windows.resetMs(keySlot, now),
-    )
+    const remaining = Math.ceil(spec.limit - used)
+    pushCounterHeaders(out, RATE_HEADERS, spec.limit, remaining, windows.resetMs(keySlot, now))
     out.delayMs = computeSoftDelay(used, spec.limit, spec.softLimit, spec.maxDelayMs)
     return true
+  }
+
+  /** Time until `slot` (if any, and if over the limit) lets a request through; else 0. */
+  #retryMs(slot: number, limit: number, now: number): number {
+    if (slot < 0 || this.#windows.count(slot, now) < limit) {
+      return 0
+    }
+    return this.#windows.retryMs(slot, limit, now)
   }
 
   #checkCredit(req: LimitRequest, spec: CreditSpec, now: number, out: LimitOutcome): void {
