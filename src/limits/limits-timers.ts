@@ -15,7 +15,10 @@ export interface LimitsTimerOptions {
  * keep the process alive. Returns a stop function; call `engine.close()`
  * after it at shutdown to write the last changes.
  */
-export function startLimitsTimers(engine: LimitsEngine, options: LimitsTimerOptions = {}) {
+export function startLimitsTimers(
+  engine: LimitsEngine,
+  options: LimitsTimerOptions = {},
+): () => void {
   const cleanupSecs = options.cleanupIntervalSecs ?? 60
   const flushMs = options.flushIntervalMs ?? 1000
   let failing = false
