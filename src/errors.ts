@@ -21,6 +21,9 @@ export type RoxyErrorCode =
   | 'ROXY_E_LISTEN'
   // rules
   | 'ROXY_E_RULE_SYNTAX'
+  // rate limits and credits
+  | 'ROXY_E_CREDIT_SCHEDULE'
+  | 'ROXY_E_STATE_STORE'
   // client side of the proxy
   | 'ROXY_E_BAD_REQUEST'
   | 'ROXY_E_URI_TOO_LONG'
