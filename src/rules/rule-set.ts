@@ -1,0 +1,281 @@
+import { RoxyError } from '../errors.ts'
+import { parseLogLevel } from '../observe/log.ts'
+import type { LogLevel } from '../observe/log.ts'
+import { compileTerms } from './compile-action.ts'
+import type { ActionTerm } from './compile-action.ts'
+import { compileCondition } from './compile-condition.ts'
+import type { Matcher } from './compile-condition.ts'
+import { NO_RULE_DECISION, RuleDecision } from './decision.ts'
+import type { Decision } from './decision.ts'
+import { buildEntryChanges } from './header-changes.ts'
+import type { HeaderChange, HeaderEntry } from './header-changes.ts'
+import { buildRuleOrder } from './method-index.ts'
+import { parseRule } from './parse-rule.ts'
+import { listReferencedHeaders } from './referenced-headers.ts'
+import type { RuleDefinition, TermDefinition } from './rule-definition.ts'
+import type { RuleRequest } from './rule-request.ts'
+
+/** One `rules:` item of the config, in its YAML shape. */
+export interface RuleEntry {
+  name: string
+  rule: string
+  /** trace, debug, info, warn, error or off, any case. @default 'info' */
+  log_level?: string
+}
+
+/** The parts of the config a RuleSet is built from. */
+export interface RuleSetConfig {
+  rules: readonly RuleEntry[]
+  headers?: readonly HeaderEntry[]
+}
+
+export interface RuleSetOptions {
+  /** Skip rules that cannot hold for the request's method (same outcomes). @default true */
+  methodIndex?: boolean
+}
+
+/** One side of a rule: its terms and the decision it stands for before header changes. */
+export interface RuleBranch {
+  readonly terms: readonly ActionTerm[]
+  readonly decision: RuleDecision
+  readonly block: boolean
+  readonly mangle: boolean
+}
+
+export interface CompiledRule {
+  readonly name: string
+  readonly index: number
+  readonly logLevel: LogLevel
+  readonly text: string
+  readonly definition: RuleDefinition
+  readonly condition: Matcher
+  readonly then: RuleBranch
+  /** Null unless the rule is a ternary. */
+  readonly else: RuleBranch | null
+  readonly isTernary: boolean
+  /** Indexes of the headers entries naming this rule, ascending. */
+  readonly entries: Int32Array
+}
+
+/** A list of rules to scan, plus the positions in it that matter after a decision. */
+interface ScanList {
+  readonly rules: Int32Array
+  /** Positions (into `rules`) of rules with a mangle branch, and of ternaries (which end the scan). */
+  readonly tail: Int32Array
+}
+
+/** Header-change combinations cached per RuleSet; past this they are built per request. */
+const DECISION_CACHE_LIMIT = 4096
+/** Entry marks restart before the generation counter could overflow an Int32Array slot. */
+const GENERATION_LIMIT = 0x3fffffff
+
+/** Is there a mangle rule or ternary after position `k`? */
+function hasTailAfter(list: ScanList, k: number): boolean {
+  return list.tail.length > 0 && list.tail[list.tail.length - 1] > k
+}
+
+/**
+ * The compiled `rules:` and `headers:` of one config snapshot. Immutable once
+ * built: a reload builds a new RuleSet and swaps the reference.
+ *
+ * evaluate() walks the rules in order; the first whose condition holds (or
+ * the first ternary) decides. Then, unless the decision is `block`, later
+ * mangle rules whose condition holds add their header changes, up to and
+ * including the next ternary.
+ */
+export class RuleSet {
+  readonly rules: readonly CompiledRule[]
+  readonly headers: readonly HeaderEntry[]
+  readonly #all: ScanList
+  readonly #byMethod: ReadonlyMap<string, ScanList> | null
+  readonly #other: ScanList
+  readonly #entryChanges: readonly HeaderChange[][]
+  readonly #entryMark: Int32Array
+  #generation = 0
+  #low = 0
+  #high = -1
+  readonly #cacheBudget = { left: DECISION_CACHE_LIMIT }
+
+  constructor(config: RuleSetConfig, options: RuleSetOptions = {}) {
+    this.headers = config.headers ?? []
+    this.rules = compileRules(config.rules, this.headers)
+    this.#entryChanges = this.headers.map(buildEntryChanges)
+    this.#entryMark = new Int32Array(this.headers.length)
+    const order = buildRuleOrder(this.rules, options.methodIndex ?? true)
+    this.#all = this.#buildScanList(order.all)
+    this.#other = order.other === order.all ? this.#all : this.#buildScanList(order.other)
+    this.#byMethod =
+      order.byMethod &&
+      new Map([...order.byMethod].map(([m, list]) => [m, this.#buildScanList(list)]))
+  }
+
+  /** Decide for one request. Synchronous; allocates nothing after warm-up. */
+  evaluate(req: RuleRequest): Decision {
+    const list =
+      this.#byMethod === null ? this.#all : (this.#byMethod.get(req.method) ?? this.#other)
+    const order = list.rules
+    for (let k = 0; k < order.length; k++) {
+      const rule = this.rules[order[k]]
+      const branch = rule.condition.test(req) ? rule.then : rule.else
+      if (branch !== null) {
+        return this.#finish(rule, branch, list, k, req)
+      }
+    }
+    return NO_RULE_DECISION
+  }
+
+  /** Add the header changes of the deciding branch and of later mangle rules that hold. */
+  #finish(
+    rule: CompiledRule,
+    branch: RuleBranch,
+    list: ScanList,
+    k: number,
+    req: RuleRequest,
+  ): Decision {
+    if (branch.block || (!branch.mangle && (rule.isTernary || !hasTailAfter(list, k)))) {
+      return branch.decision
+    }
+    this.#startMarks()
+    if (branch.mangle) {
+      this.#mark(rule.entries)
+    }
+    if (!rule.isTernary) {
+      this.#markLaterManglers(list, k, req)
+    }
+    let decision = branch.decision
+    for (let e = this.#low; e <= this.#high; e++) {
+      if (this.#entryMark[e] === this.#generation) {
+        decision = decision.withEntry(e, this.#entryChanges[e], this.#cacheBudget)
+      }
+    }
+    return decision
+  }
+
+  #markLaterManglers(list: ScanList, k: number, req: RuleRequest): void {
+    const tail = list.tail
+    for (let t = 0; t < tail.length; t++) {
+      if (tail[t] <= k) {
+        continue
+      }
+      const later = this.rules[list.rules[tail[t]]]
+      const branch = later.condition.test(req) ? later.then : later.else
+      if (branch !== null && branch.mangle) {
+        this.#mark(later.entries)
+      }
+      if (later.isTernary) {
+        return
+      }
+    }
+  }
+
+  #startMarks(): void {
+    if (this.#generation >= GENERATION_LIMIT) {
+      this.#entryMark.fill(0)
+      this.#generation = 0
+    }
+    this.#generation++
+    this.#low = this.#entryMark.length
+    this.#high = -1
+  }
+
+  #mark(entries: Int32Array): void {
+    for (let i = 0; i < entries.length; i++) {
+      const e = entries[i]
+      this.#entryMark[e] = this.#generation
+      this.#low = Math.min(this.#low, e)
+      this.#high = Math.max(this.#high, e)
+    }
+  }
+
+  #buildScanList(rules: Int32Array): ScanList {
+    const tail: number[] = []
+    rules.forEach((index, position) => {
+      const rule = this.rules[index]
+      if (rule.isTernary || rule.then.mangle) {
+        tail.push(position)
+      }
+    })
+    return { rules, tail: Int32Array.from(tail) }
+  }
+}
+
+/**
+ * Build a RuleSet from config entries. Throws RuleSyntaxError for a rule that
+ * does not parse and RoxyError ROXY_E_CONFIG_INVALID for a duplicate name,
+ * an unknown log level or a headers entry naming no rule (the config loader
+ * reports these first, with lines; this is the backstop).
+ */
+export function compileRuleSet(config: RuleSetConfig, options?: RuleSetOptions): RuleSet {
+  return new RuleSet(config, options)
+}
+
+/** Decide for one request (same as `ruleSet.evaluate(req)`). */
+export function evaluate(ruleSet: RuleSet, req: RuleRequest): Decision {
+  return ruleSet.evaluate(req)
+}
+
+function compileRules(
+  entries: readonly RuleEntry[],
+  headers: readonly HeaderEntry[],
+): CompiledRule[] {
+  const names = new Set<string>()
+  for (const entry of entries) {
+    if (names.has(entry.name)) {
+      throw new RoxyError(
+        'ROXY_E_CONFIG_INVALID',
+        `rule name ${JSON.stringify(entry.name)} is used twice`,
+      )
+    }
+    names.add(entry.name)
+  }
+  headers.forEach((entry, i) => checkHeaderEntry(entry, i, names))
+  return entries.map((entry, index) => compileRule(entry, index, headers))
+}
+
+function checkHeaderEntry(entry: HeaderEntry, index: number, names: ReadonlySet<string>): void {
+  for (const name of entry.rules) {
+    if (!names.has(name)) {
+      const message = `headers entry #${index + 1} names rule ${JSON.stringify(name)}, which does not exist`
+      throw new RoxyError('ROXY_E_CONFIG_INVALID', message)
+    }
+  }
+}
+
+function compileRule(
+  entry: RuleEntry,
+  index: number,
+  headers: readonly HeaderEntry[],
+): CompiledRule {
+  const definition = parseRule(entry.rule, entry.name)
+  const logLevel = readLogLevel(entry)
+  const loggedHeaderNames = listReferencedHeaders(definition)
+  const rule = { name: entry.name, index, logLevel }
+  const branch = (terms: TermDefinition[], side: 'then' | 'else'): RuleBranch => {
+    const compiled = compileTerms(terms)
+    const decision = new RuleDecision({ rule, branch: side, terms: compiled, loggedHeaderNames })
+    return { terms: compiled, decision, block: decision.block, mangle: decision.mangle }
+  }
+  const entries = headers.flatMap((h, i) => (h.rules.includes(entry.name) ? [i] : []))
+  return {
+    ...rule,
+    text: entry.rule,
+    definition,
+    condition: compileCondition(definition.condition),
+    then: branch(definition.then, 'then'),
+    else: definition.else === null ? null : branch(definition.else, 'else'),
+    isTernary: definition.else !== null,
+    entries: Int32Array.from(entries),
+  }
+}
+
+function readLogLevel(entry: RuleEntry): LogLevel {
+  if (entry.log_level === undefined) {
+    return 'info'
+  }
+  const level = parseLogLevel(entry.log_level)
+  if (level === undefined) {
+    const message = `rule ${JSON.stringify(entry.name)}: log_level ${JSON.stringify(entry.log_level)} is not one of trace, debug, info, warn, error, off`
+    throw new RoxyError('ROXY_E_CONFIG_INVALID', message)
+  }
+  return level
+}
