@@ -23,10 +23,28 @@ type Test = (req: RuleRequest) => boolean
 
 export function compileCondition(def: ConditionDefinition): Matcher {
   switch (def.type) {
-    case 'host':
-      return globMatcher(def, 'host', compileGlob(def.pattern, { ignoreCase: true }), (r) => r.host)
-    case 'path':
-      return globMatcher(def, 'path', compileGlob(def.pattern), (r) => r.path)
+    case 'host': {
+      const glob = compileGlob(def.pattern, { ignoreCase: true })
+      const test = glob.test
+      return globMatcher(
+        def,
+        'host',
+        glob,
+        (req) => test(req.host),
+        (req) => req.host,
+      )
+    }
+    case 'path': {
+      const glob = compileGlob(def.pattern)
+      const test = glob.test
+      return globMatcher(
+        def,
+        'path',
+        glob,
+        (req) => test(req.path),
+        (req) => req.path,
+      )
+    }
     case 'method': {
       const method = def.method
       const observe = (req: RuleRequest) => `method ${req.method}`
@@ -55,14 +73,16 @@ function leaf(
   return { definition: def, operands: [], test, explain: () => text, observe }
 }
 
+/** host() and path(): `test` reads the field directly (one closure call less per rule). */
 function globMatcher(
   def: ConditionDefinition,
   what: string,
   glob: Glob,
+  test: Test,
   read: (req: RuleRequest) => string,
 ): Matcher {
   const observe = (req: RuleRequest) => `${what} ${JSON.stringify(read(req))}`
-  return leaf(def, (req) => glob.test(read(req)), `${what} ${glob.explain()}`, observe)
+  return leaf(def, test, `${what} ${glob.explain()}`, observe)
 }
 
 function compileHeaderMatcher(def: ConditionDefinition & { name: string }): Matcher {

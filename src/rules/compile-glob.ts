@@ -49,12 +49,13 @@ function buildTest(nodes: GlobNode[], fold: boolean): GlobTest {
   const first = nodes[0]?.type === 'any-run'
   const last = nodes.at(-1)?.type === 'any-run'
   if (literal === null) {
-    const nfa = new GlobNfa(nodes, fold)
-    return { strategy: 'nfa', run: (input) => nfa.test(input) }
+    return buildNfaTest(nodes, fold)
   }
   if (stars === 0) {
     const run = fold
-      ? (input: string) => input.length === literal.length && regionEquals(input, 0, literal, true)
+      ? (input: string) =>
+          input === literal ||
+          (input.length === literal.length && regionEquals(input, 0, literal, true))
       : (input: string) => input === literal
     return { strategy: 'exact', run }
   }
@@ -70,8 +71,48 @@ function buildTest(nodes: GlobNode[], fold: boolean): GlobTest {
   if (stars === 2 && first && last && !fold) {
     return { strategy: 'contains', run: (input) => input.includes(literal) }
   }
+  return buildNfaTest(nodes, fold)
+}
+
+/**
+ * The NFA behind cheap filters: the shortest input the glob can match, and
+ * its fixed leading and trailing characters (`/api/{v1,v2}/*` must start with
+ * `/api/`), so most non-matching inputs never reach the NFA.
+ */
+function buildNfaTest(nodes: GlobNode[], fold: boolean): GlobTest {
   const nfa = new GlobNfa(nodes, fold)
-  return { strategy: 'nfa', run: (input) => nfa.test(input) }
+  const minLength = measureMinLength(nodes)
+  const head = literalOf(nodes.slice(0, countLeadingChars(nodes))) ?? ''
+  const tailCount = countLeadingChars([...nodes].reverse())
+  const tail =
+    tailCount === nodes.length ? '' : (literalOf(nodes.slice(nodes.length - tailCount)) ?? '')
+  const run = (input: string) =>
+    input.length >= minLength &&
+    regionEquals(input, 0, head, fold) &&
+    hasSuffix(input, tail, fold) &&
+    nfa.test(input)
+  return { strategy: 'nfa', run }
+}
+
+function countLeadingChars(nodes: GlobNode[]): number {
+  let count = 0
+  while (count < nodes.length && nodes[count].type === 'char') {
+    count++
+  }
+  return count
+}
+
+/** Fewest characters an input needs to match `nodes`. */
+function measureMinLength(nodes: GlobNode[]): number {
+  let length = 0
+  for (const node of nodes) {
+    if (node.type === 'alternatives') {
+      length += Math.min(...node.branches.map(measureMinLength))
+    } else if (node.type !== 'any-run') {
+      length++
+    }
+  }
+  return length
 }
 
 /** The characters of a glob made only of characters and `*`, or null. */

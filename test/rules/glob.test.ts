@@ -153,10 +153,25 @@ function matchesOne(node: GlobNode, c: number): boolean {
 }
 
 describe('given random globs and inputs', () => {
-  const PIECES = ['a', 'b', '/', '*', '?', '[ab]', '[!a]', '{a,b}', '{a*,}', '{,b?}', '.']
-  const INPUT = 'ab/.'
+  const PIECES = [
+    'a',
+    'b',
+    'A',
+    '/',
+    '*',
+    '?',
+    '[ab]',
+    '[!a]',
+    '[A-Z]',
+    '{a,b}',
+    '{a*,}',
+    '{,b?}',
+    '.',
+  ]
+  const INPUT = 'abAB/.'
+  const fold = (text: string) => text.replace(/[A-Z]/g, (c) => c.toLowerCase())
 
-  test('should match exactly like a reference backtracking matcher (3000 pairs)', () => {
+  test('should match exactly like a reference backtracking matcher, with and without case (3000 pairs)', () => {
     const random = makeRandom(7)
     let compared = 0
     for (let i = 0; i < 3000; i++) {
@@ -174,6 +189,8 @@ describe('given random globs and inputs', () => {
         `${pattern} ${input} ${expected}`,
       )
       expect(new GlobNfa(nodes, false).test(input)).toBe(expected)
+      const folded = matchReference(parseGlob(pattern, true, fail), fold(input))
+      expect(compileGlob(pattern, { ignoreCase: true }).test(input)).toBe(folded)
       compared++
     }
     expect(compared).toBe(3000)
