@@ -2,7 +2,7 @@ import type { HeaderEntry } from './header-changes.ts'
 import { normalizeCondition } from './normalize-condition.ts'
 import { parseRule } from './parse-rule.ts'
 import type { ConditionDefinition, RuleDefinition } from './rule-definition.ts'
-import type { RuleEntry } from './rule-set.ts'
+import type { RuleEntry } from './compile-rule.ts'
 
 export interface RuleCheck {
   warnings: string[]

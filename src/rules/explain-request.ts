@@ -4,7 +4,8 @@ import { explainHeaderChanges } from './header-changes.ts'
 import type { RuleRequest } from './rule-request.ts'
 import { REDACTED, isSecretHeader } from './secret-headers.ts'
 import { toLowerAscii } from './rule-request.ts'
-import type { CompiledRule, RuleSet } from './rule-set.ts'
+import type { CompiledRule } from './compile-rule.ts'
+import type { RuleSet } from './rule-set.ts'
 
 /** Whether a condition held, and the leaf checks that settled it. */
 interface Trace {

@@ -8,13 +8,8 @@
 export { parseRule, parseRule as parse } from './parse-rule.ts'
 export { RuleSyntaxError } from './rule-syntax-error.ts'
 export { RuleSet, compileRuleSet, evaluate } from './rule-set.ts'
-export type {
-  CompiledRule,
-  RuleBranch,
-  RuleEntry,
-  RuleSetConfig,
-  RuleSetOptions,
-} from './rule-set.ts'
+export type { RuleSetConfig, RuleSetOptions } from './rule-set.ts'
+export type { CompiledRule, RuleBranch, RuleEntry } from './compile-rule.ts'
 export { NO_RULE_DECISION } from './decision.ts'
 export type { Decision, DecidingRule } from './decision.ts'
 export { explainRequest } from './explain-request.ts'
