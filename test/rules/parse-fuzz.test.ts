@@ -213,6 +213,6 @@ describe('given inputs 8 times longer', () => {
     const match = (path: string) => {
       expect(rules.evaluate({ ...REQUEST, path }).rule).toBeNull()
     }
-    expect(growthRatio(match, (n) => 'a'.repeat(n), 10_000)).toBeLessThan(3)
+    expect(growthRatio(match, (n) => 'a'.repeat(n), 4_000)).toBeLessThan(3)
   })
 })
