@@ -75,7 +75,7 @@ function describeLater(rule: CompiledRule, trace: Trace, phase: Phase): string {
   if (branch === null || !branch.mangle) {
     return `${trace.holds ? 'holds' : 'does not hold'}, no header changes from it`
   }
-  return `holds (${trace.because}): its header changes apply`
+  return `holds, its header changes apply: ${trace.because}`
 }
 
 function describeStop(rule: CompiledRule, decision: Decision): string {
@@ -95,7 +95,11 @@ function explainOutcome(decision: Decision, req: RuleRequest): string[] {
   const lines: string[] = []
   for (const term of [decision.rateLimit, decision.credit]) {
     if (term !== null) {
-      const keyed = term.key.headerKeyed ? ' (header-keyed: the per-IP baseline applies too)' : ''
+      const keyed = !term.key.headerKeyed
+        ? ''
+        : term.type === 'rate-limit'
+          ? ' (header-keyed: the per-IP baseline applies too)'
+          : ' (header-keyed)'
       lines.push(`${term.type} key: ${JSON.stringify(term.key.build(req))}${keyed}`)
     }
   }

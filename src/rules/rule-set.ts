@@ -70,7 +70,11 @@ export class RuleSet {
       new Map([...order.byMethod].map(([m, list]) => [m, this.#buildScanList(list)]))
   }
 
-  /** Decide for one request. Synchronous; allocates nothing after warm-up. */
+  /**
+   * Decide for one request. Synchronous; allocates nothing after warm-up.
+   * TODO(perf): index rules by exact host too, like by method: large rule sets
+   * are mostly per-host, and the scan costs 20 to 50 ns per rule passed over.
+   */
   evaluate(req: RuleRequest): Decision {
     const list =
       this.#byMethod === null ? this.#all : (this.#byMethod.get(req.method) ?? this.#other)

@@ -48,7 +48,7 @@ describe('given a request that a limit rule decides', () => {
       'stopped: first rule whose condition holds decides; later mangle rules whose condition holds still add header changes',
     )
     expect(text).toContain(
-      '#3 "tag": header("X-Env:prod") = mangle\n   after the decision: holds (header X-Env is "prod" (got X-Env: "prod")): its header changes apply',
+      '#3 "tag": header("X-Env:prod") = mangle\n   after the decision: holds, its header changes apply: header X-Env is "prod" (got X-Env: "prod")',
     )
     expect(text).toContain('#5 "never": host(*) = pass\n   after the decision: not considered')
   })
