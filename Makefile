@@ -30,7 +30,7 @@ run: deps
 	$(BUN) src/main.ts run $(ARGS)
 
 test: deps system-deps
-	$(BUN) test $(ARGS)
+	$(BUN) test --timeout 30000 $(ARGS)
 
 build: deps
 	$(BUN) build --compile --minify --sourcemap src/main.ts --outfile dist/roxy

@@ -7,8 +7,9 @@ import pkg from '../package.json' with { type: 'json' }
 import { ProxyApp } from './app/proxy-app.ts'
 import { defaultConfig, loadConfig, type LoadOptions, type LoadedConfig } from './config/index.ts'
 import { ConfigError, RoxyError } from './errors.ts'
+import { parseResetSchedule } from './limits/index.ts'
 import { log } from './observe/log.ts'
-import { forwardAllPolicy } from './proxy/policy.ts'
+import { inspectRule } from './rules/index.ts'
 
 const USAGE = `roxy ${pkg.version} — forward HTTP/HTTPS proxy with TLS interception
 
@@ -36,8 +37,8 @@ class UsageError extends RoxyError {
 }
 
 const LOAD_OPTIONS: LoadOptions = {
-  // TODO(spec): the rule parser's inspector replaces this once src/rules lands.
-  inspectRule: () => ({ ok: true, hasCredit: false, hasRateLimit: false, hasMangle: false }),
+  inspectRule,
+  parseSchedule: (text) => void parseResetSchedule(text),
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -100,7 +101,6 @@ async function run(args: string[]): Promise<number> {
     path: file,
     bytes: loaded.bytes,
     loadOptions: LOAD_OPTIONS,
-    buildPolicy: () => forwardAllPolicy,
   })
   app.start()
   return waitForSignals(app)

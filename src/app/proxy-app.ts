@@ -15,14 +15,12 @@ import {
   type ReloadResult,
   type RoxyConfig,
 } from '../config/index.ts'
+import { LimitsEngine, openCreditStore, startLimitsTimers } from '../limits/index.ts'
 import { log } from '../observe/log.ts'
 import { Metrics } from '../observe/metrics.ts'
-import type { RequestPolicy } from '../proxy/policy.ts'
+import { RulePolicy } from '../pipeline/rule-policy.ts'
 import { ProxyServer } from '../proxy/server.ts'
 import { serverOptionsOf } from './server-options.ts'
-
-/** Builds the request policy of one config snapshot. */
-export type PolicyFactory = (config: RoxyConfig) => RequestPolicy
 
 export interface ProxyAppOptions {
   config: RoxyConfig
@@ -30,12 +28,14 @@ export interface ProxyAppOptions {
   path?: string
   bytes?: Uint8Array
   loadOptions: LoadOptions
-  buildPolicy: PolicyFactory
 }
 
 export class ProxyApp {
   readonly server: ProxyServer
   readonly metrics: Metrics
+  /** Counters outlive config snapshots: one engine for the life of the process. */
+  readonly limits: LimitsEngine
+  #stopLimitsTimers: (() => void) | undefined
   #options: ProxyAppOptions
   #watcher: ConfigWatcher | undefined
   #runtimeTimer: ReturnType<typeof setInterval> | undefined
@@ -43,17 +43,18 @@ export class ProxyApp {
   constructor(options: ProxyAppOptions) {
     this.#options = options
     const config = options.config
+    this.limits = new LimitsEngine({ store: openCreditStore(config.state.path) })
     this.metrics = new Metrics(() => ({
       openConnections: this.server.stats.openConnections,
       inFlight: this.server.stats.inFlight,
       certCacheEntries: 0,
-      counterKeys: 0,
+      counterKeys: this.#counterKeys(),
       upstreamIdle: this.server.poolSize,
     }))
     this.server = new ProxyServer({
       ...serverOptionsOf(config),
       upstreamTls: { rejectUnauthorized: !config.unsafeSkipVerify },
-      policy: options.buildPolicy(config),
+      policy: new RulePolicy(config, this.limits),
       observer: this.metrics,
       routes: {
         [config.metrics.path]: () => ({
@@ -72,6 +73,9 @@ export class ProxyApp {
     const address = formatListenAddress({ host: config.listen.host, port: this.server.port })
     log.info('proxy', 'listening', { address, config: this.#options.path ?? 'built-in default' })
     this.metrics.startLoopMonitor()
+    this.#stopLimitsTimers = startLimitsTimers(this.limits, {
+      cleanupIntervalSecs: config.rateLimit.cleanupIntervalSecs,
+    })
     if (config.runtimeMetrics.intervalSecs > 0) {
       this.#runtimeTimer = setInterval(
         () => log.info('runtime', 'metrics', this.metrics.runtimeFields()),
@@ -110,11 +114,22 @@ export class ProxyApp {
     clearInterval(this.#runtimeTimer)
     this.metrics.stop()
     await this.server.stop(this.#options.config.shutdownGraceSecs * 1000)
+    this.#stopLimitsTimers?.()
+    try {
+      this.limits.close()
+    } catch (err) {
+      log.error('credit', 'could not save credit balances at shutdown', { error: err })
+    }
+  }
+
+  #counterKeys(): number {
+    const stats = this.limits.stats()
+    return stats.rateKeys + stats.creditKeys
   }
 
   #applyReload(result: ReloadResult): void {
     const config = result.config
-    this.server.setPolicy(this.#options.buildPolicy(config))
+    this.server.setPolicy(new RulePolicy(config, this.limits))
     this.server.setRouting(
       config.resolve.map((entry) => [entry.glob, entry.address] as const),
       config.mitm.bypass,

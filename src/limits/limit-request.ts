@@ -42,6 +42,11 @@ export interface LimitRequest {
   rule: string
   /** Extractor values joined with ':' (a missing header or IP is a fixed placeholder). */
   key: string
+  /**
+   * Key of the credit term when a composite rule gives it another key expression than
+   * the rate limit's (`rate_limit(…, ip) + credit(…, header(X))`); defaults to `key`.
+   */
+  creditKey?: string
   /** Client IP address, for the per-IP baseline of header-keyed rate limits. */
   ip: string
   /** The key contains `header(...)`: also apply the per-IP baseline to the rate limit. */

@@ -158,7 +158,7 @@ export class LimitsEngine {
 
   #checkCredit(req: LimitRequest, spec: CreditSpec, now: number, out: LimitOutcome): void {
     const schedule = this.#scheduleFor(spec)
-    const slot = this.#ledger.slotFor(req.rule, req.key, schedule, now)
+    const slot = this.#ledger.slotFor(req.rule, req.creditKey ?? req.key, schedule, now)
     const resetMs = this.#ledger.periodEnd(slot) - now
     if (this.#ledger.used(slot) >= spec.limit) {
       const body = this.#creditBody(spec.message ?? DEFAULT_CREDIT_MESSAGE, now + resetMs)

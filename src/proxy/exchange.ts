@@ -292,26 +292,14 @@ export class Exchange implements UpstreamListener, Timed {
   #buildUpstreamHead(): string {
     const { head, target, verdict } = this
     let text = `${head.method} ${target.pathAndQuery} HTTP/1.1\r\nHost: ${target.authority}\r\n`
-    const headers = head.headers
-    const remove = verdict.removeHeaders
+    const headers = verdict.requestHeaders ?? head.headers
     for (let i = 0; i < headers.length; i += 2) {
       const name = headers[i]
       const lower = name.toLowerCase()
-      if (
-        lower === 'host' ||
-        lower === 'content-length' ||
-        isHopByHop(lower, this.#framing) ||
-        (remove !== undefined && remove.includes(lower))
-      ) {
+      if (lower === 'host' || lower === 'content-length' || isHopByHop(lower, this.#framing)) {
         continue
       }
       text += `${name}: ${headers[i + 1]}\r\n`
-    }
-    const add = verdict.addHeaders
-    if (add) {
-      for (let i = 0; i < add.length; i += 2) {
-        text += `${add[i]}: ${add[i + 1]}\r\n`
-      }
     }
     if (this.#framing.body === 'length') {
       text += `Content-Length: ${this.#framing.length}\r\n`

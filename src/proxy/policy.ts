@@ -34,10 +34,8 @@ export interface Verdict {
   responseHeaders: readonly string[] | undefined
   /** Hold the request this long before forwarding (throttle, soft limits). */
   delayMs: number
-  /** Request header changes from matching `mangle` rules. */
-  addHeaders: readonly string[] | undefined
-  /** Lower-cased names to remove from the forwarded request. */
-  removeHeaders: readonly string[] | undefined
+  /** The request's headers after `mangle` changes; undefined = forward them unchanged. */
+  requestHeaders: readonly string[] | undefined
 }
 
 export interface RequestPolicy {
@@ -54,8 +52,7 @@ export const FORWARD_ALL: Verdict = Object.freeze({
   body: '',
   responseHeaders: undefined,
   delayMs: 0,
-  addHeaders: undefined,
-  removeHeaders: undefined,
+  requestHeaders: undefined,
 })
 
 export const forwardAllPolicy: RequestPolicy = { decide: () => FORWARD_ALL }
