@@ -5,6 +5,9 @@
  */
 import pkg from '../package.json' with { type: 'json' }
 import { ProxyApp } from './app/proxy-app.ts'
+import { CONFIG_FLAG, UsageError, parseArgs } from './cli/args.ts'
+import { runCheck } from './cli/check-command.ts'
+import { runExplain } from './cli/explain-command.ts'
 import { defaultConfig, loadConfig, type LoadOptions, type LoadedConfig } from './config/index.ts'
 import { ConfigError, RoxyError } from './errors.ts'
 import { parseResetSchedule } from './limits/index.ts'
@@ -30,12 +33,6 @@ Environment:
 Exit codes: 0 success, 1 config or usage error, 2 runtime failure.
 `
 
-class UsageError extends RoxyError {
-  constructor(message: string) {
-    super('ROXY_E_USAGE', `${message}; see roxy --help`)
-  }
-}
-
 const LOAD_OPTIONS: LoadOptions = {
   inspectRule,
   parseSchedule: (text) => void parseResetSchedule(text),
@@ -57,6 +54,10 @@ async function main(argv: string[]): Promise<number> {
       return run([])
     case 'run':
       return run(argv.slice(1))
+    case 'check':
+      return runCheck(argv.slice(1), LOAD_OPTIONS)
+    case 'explain':
+      return runExplain(argv.slice(1), LOAD_OPTIONS)
   }
   if (first.startsWith('-')) {
     return run(argv)
@@ -64,28 +65,8 @@ async function main(argv: string[]): Promise<number> {
   throw new UsageError(`unknown command ${JSON.stringify(first)}`)
 }
 
-/** `-c FILE` (or `--config FILE`) out of `args`; anything else is a usage error. */
-function readConfigFlag(args: string[], required: boolean): string | undefined {
-  let file: string | undefined
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i]
-    if (arg === '-c' || arg === '--config') {
-      file = args[++i]
-      if (!file) {
-        throw new UsageError(`${arg} needs a file`)
-      }
-    } else {
-      throw new UsageError(`unexpected argument ${JSON.stringify(arg)}`)
-    }
-  }
-  if (required && !file) {
-    throw new UsageError('-c FILE is required')
-  }
-  return file
-}
-
 async function run(args: string[]): Promise<number> {
-  const file = readConfigFlag(args, false)
+  const file = parseArgs(args, { values: CONFIG_FLAG }).values.config
   const unknown = log.configure(process.env.ROXY_LOG)
   if (unknown.length > 0) {
     log.warn('runtime', 'ROXY_LOG entries not understood', { entries: unknown })
