@@ -20,6 +20,8 @@ export function timeoutsOf(config: RoxyConfig): ProxyTimeouts {
     connectInitialReadMs: secs(config.serverTimeouts.connectInitialReadTimeoutSecs),
     upstreamConnectMs: secs(config.upstreamTimeouts.connectSecs),
     upstreamIdleMs: secs(config.upstreamTimeouts.idleSecs),
+    maxConnectionAgeMs: config.serverTimeouts.maxConnectionAgeSecs * SECOND,
+    maxConnectionAgeGraceMs: config.serverTimeouts.maxConnectionAgeGraceSecs * SECOND,
     shutdownGraceMs: config.shutdownGraceSecs * SECOND,
   }
 }

@@ -50,6 +50,13 @@ export class ClientConnection implements ExchangeClient, Timed {
   #connect: Target | undefined
   /** Set inside an intercepted tunnel: inner origin-form requests go to this authority. */
   #inner: Target | undefined
+  /** Epoch ms by which the awaited head (or first tunnel bytes) must arrive; 0 = none. */
+  #waitUntil = 0
+  /** Epoch ms after which no new request is served here (max_connection_age); 0 = never. */
+  #drainAt = 0
+  /** Epoch ms at which the connection is cut whatever it does (age + grace); 0 = never. */
+  #killAt = 0
+  #aged = false
   #closeWhenFlushed = false
   #processing = false
   #paused = false
@@ -60,6 +67,11 @@ export class ClientConnection implements ExchangeClient, Timed {
     this.ip = ip
     this.#inner = inner
     ctx.stats.openConnections++
+    const { maxConnectionAgeMs, maxConnectionAgeGraceMs } = ctx.timeouts
+    if (maxConnectionAgeMs > 0 && !inner) {
+      this.#drainAt = Date.now() + maxConnectionAgeMs
+      this.#killAt = this.#drainAt + maxConnectionAgeGraceMs
+    }
     this.#armHeadTimeout()
     deadlines.add(this)
   }
@@ -122,15 +134,61 @@ export class ClientConnection implements ExchangeClient, Timed {
     this.#out.clear()
   }
 
-  onDeadline(): void {
+  /**
+   * One deadline field serves three timers; whichever comes first fires and
+   * the next is re-armed: the head/first-bytes wait, the age at which the
+   * connection stops taking requests, and the age + grace at which it is cut.
+   */
+  onDeadline(now: number): void {
+    if (this.#killAt !== 0 && now >= this.#killAt && this.#state !== 'tunnel') {
+      log.debug('proxy', 'connection past max age and grace: closing', { client: this.ip })
+      this.abort()
+      return
+    }
+    if (this.#drainAt !== 0 && now >= this.#drainAt && !this.#aged) {
+      this.#aged = true
+      this.closeIfIdle()
+    }
+    if (this.#waitUntil !== 0 && now >= this.#waitUntil) {
+      this.#waitUntil = 0
+      this.#onWaitExpired()
+    }
+    this.#rearm()
+  }
+
+  #onWaitExpired(): void {
     if (this.#state === 'head' && this.#in && this.#in.length > 0) {
-      this.respond(408, 'Request Timeout: the request head did not arrive in time', undefined, true)
+      this.respond(
+        408,
+        'Request Timeout: the request head did not arrive in time\n',
+        undefined,
+        true,
+      )
       return
     }
     if (this.#state === 'head' || this.#state === 'connect-wait') {
       log.debug('proxy', 'client idle timeout', { client: this.ip, state: this.#state })
+      this.#state = 'closed'
       this.#socket.end()
     }
+  }
+
+  /** Wait at most `ms` for the client's next bytes (0 = no limit). */
+  #setWait(ms: number): void {
+    this.#waitUntil = ms > 0 ? Date.now() + ms : 0
+    this.#rearm()
+  }
+
+  #rearm(): void {
+    let next = this.#waitUntil
+    const pending = this.#aged ? this.#killAt : this.#drainAt
+    if (pending !== 0 && (next === 0 || pending < next)) {
+      next = pending
+    }
+    if (this.#state === 'tunnel' || this.#state === 'closed') {
+      next = 0
+    }
+    this.deadline = next
   }
 
   // ── ExchangeClient / TunnelClient ──────────────────────────────────────
@@ -195,7 +253,7 @@ export class ClientConnection implements ExchangeClient, Timed {
       return
     }
     this.#exchange = undefined
-    if (!keepAlive || this.#state === 'closed') {
+    if (!keepAlive || this.#state === 'closed' || this.#aged) {
       this.#state = 'closed'
       this.end()
       return
@@ -218,7 +276,7 @@ export class ClientConnection implements ExchangeClient, Timed {
 
   startTunnel(up: Upstream, rest: Uint8Array | undefined): void {
     this.#state = 'tunnel'
-    this.deadline = 0
+    this.#setWait(0)
     this.#tunnel = new Tunnel(this, up, this.#exchange?.target.host ?? '', undefined)
     this.#exchange = undefined
     if (rest) {
@@ -244,7 +302,7 @@ export class ClientConnection implements ExchangeClient, Timed {
         }
         const rest = this.#in.subarray(head.length)
         this.#in = undefined
-        this.deadline = 0
+        this.#setWait(0)
         const end = this.#serve(head, rest)
         if (end >= 0 && end < rest.length) {
           this.#in = rest.subarray(end)
@@ -342,7 +400,7 @@ export class ClientConnection implements ExchangeClient, Timed {
     } else {
       this.write(CONNECT_OK)
       this.#state = 'connect-wait'
-      this.deadline = Date.now() + this.#ctx.timeouts.connectInitialReadMs
+      this.#setWait(this.#ctx.timeouts.connectInitialReadMs)
     }
     if (rest.length > 0) {
       this.onData(rest)
@@ -352,7 +410,7 @@ export class ClientConnection implements ExchangeClient, Timed {
 
   /** First bytes after CONNECT was answered: TLS is intercepted, anything else ruled and relayed. */
   #onFirstTunnelBytes(data: Buffer): void {
-    this.deadline = 0
+    this.#setWait(0)
     const target = this.#connect!
     if (data[0] === 0x16 && this.#ctx.interceptor) {
       this.#state = 'tunnel'
@@ -440,8 +498,7 @@ export class ClientConnection implements ExchangeClient, Timed {
   }
 
   #armHeadTimeout(): void {
-    const ms = this.#ctx.timeouts.headerReadMs
-    this.deadline = ms > 0 ? Date.now() + ms : 0
+    this.#setWait(this.#ctx.timeouts.headerReadMs)
   }
 }
 

@@ -18,6 +18,10 @@ export interface ProxyTimeouts {
   upstreamConnectMs: number
   /** Silence from the origin while a response is awaited or streamed. */
   upstreamIdleMs: number
+  /** Age after which a client connection takes no new request; 0 = off. */
+  maxConnectionAgeMs: number
+  /** Then this long before it is cut. */
+  maxConnectionAgeGraceMs: number
   /** In-flight requests may finish for this long after SIGTERM. */
   shutdownGraceMs: number
 }
