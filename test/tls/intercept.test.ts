@@ -179,6 +179,29 @@ describe('a client that aborts the intercepted handshake', () => {
     ])
   })
 
+  test('should report a client offering only RSA key exchange as no-shared-cipher', async () => {
+    const before = proxy.failures.length
+    const res = await run(
+      [
+        'openssl',
+        's_client',
+        '-proxy',
+        `127.0.0.1:${proxy.port}`,
+        '-connect',
+        'oldcipher.test:443',
+        '-tls1_2',
+        '-cipher',
+        'AES128-SHA',
+      ],
+      { stdin: '' },
+    )
+    expect(res.code).not.toBe(0)
+    await expectNoLeak()
+    expect(proxy.failures.slice(before).map((f) => [f.host, f.kind])).toEqual([
+      ['oldcipher.test', 'no-shared-cipher'],
+    ])
+  })
+
   test('should time out a stalled handshake and close the connection', async () => {
     const before = proxy.failures.length
     const socket = await openTunnel('stall.test')
