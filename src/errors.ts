@@ -39,6 +39,9 @@ export type RoxyErrorCode =
   | 'ROXY_E_UPSTREAM_PROTOCOL'
   // TLS interception
   | 'ROXY_E_TLS_CA'
+  | 'ROXY_E_TLS_CA_EXISTS'
+  | 'ROXY_E_TLS_HOST'
+  | 'ROXY_E_TLS_UPSTREAM_CA'
 
 export class RoxyError extends Error {
   readonly code: RoxyErrorCode
