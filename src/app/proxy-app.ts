@@ -19,8 +19,10 @@ import { LimitsEngine, openCreditStore, startLimitsTimers } from '../limits/inde
 import { log } from '../observe/log.ts'
 import { Metrics } from '../observe/metrics.ts'
 import { RulePolicy } from '../pipeline/rule-policy.ts'
+import { MitmInterceptor } from '../proxy/mitm.ts'
 import { ProxyServer } from '../proxy/server.ts'
 import { serverOptionsOf } from './server-options.ts'
+import { setUpTls, type TlsSetup } from './tls-setup.ts'
 
 export interface ProxyAppOptions {
   config: RoxyConfig
@@ -35,6 +37,7 @@ export class ProxyApp {
   readonly metrics: Metrics
   /** Counters outlive config snapshots: one engine for the life of the process. */
   readonly limits: LimitsEngine
+  readonly tls: TlsSetup
   #stopLimitsTimers: (() => void) | undefined
   #options: ProxyAppOptions
   #watcher: ConfigWatcher | undefined
@@ -43,20 +46,32 @@ export class ProxyApp {
   constructor(options: ProxyAppOptions) {
     this.#options = options
     const config = options.config
+    this.tls = setUpTls(config)
     this.limits = new LimitsEngine({ store: openCreditStore(config.state.path) })
     this.metrics = new Metrics(() => ({
       openConnections: this.server.stats.openConnections,
       inFlight: this.server.stats.inFlight,
-      certCacheEntries: 0,
+      certCacheEntries: this.tls.certs.size,
       counterKeys: this.#counterKeys(),
       upstreamIdle: this.server.poolSize,
     }))
     this.server = new ProxyServer({
       ...serverOptionsOf(config),
-      upstreamTls: { rejectUnauthorized: !config.unsafeSkipVerify },
+      upstreamTls: this.tls.upstreamTls,
+      interceptor: (ctx) =>
+        new MitmInterceptor(
+          this.tls.certs,
+          config.serverTimeouts.tlsHandshakeTimeoutSecs * 1000,
+          ctx,
+        ),
       policy: new RulePolicy(config, this.limits),
       observer: this.metrics,
       routes: {
+        '/ca.pem': () => ({
+          status: 200,
+          contentType: 'application/x-pem-file',
+          body: this.tls.ca.certPem,
+        }),
         [config.metrics.path]: () => ({
           status: 200,
           contentType: 'text/plain; version=0.0.4; charset=utf-8',

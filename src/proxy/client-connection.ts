@@ -24,7 +24,7 @@ import { Tunnel } from './tunnel.ts'
 import { Upstream, dialUpstream } from './upstream.ts'
 import { WriteQueue } from './write-queue.ts'
 
-type State = 'head' | 'exchange' | 'connect-wait' | 'tunnel' | 'closed'
+type State = 'head' | 'exchange' | 'connect-wait' | 'tunnel' | 'intercepted' | 'closed'
 
 /** The transport a client connection writes to: a Bun TCP socket, or a TLS layer above one. */
 export interface ClientTransport {
@@ -41,7 +41,9 @@ export class ClientConnection implements ExchangeClient, Timed {
   deadline = 0
 
   #ctx: ProxyContext
-  #socket: ClientTransport
+  #socket: ClientTransport | undefined
+  /** In state `intercepted`: where raw bytes go while the leaf is minted (then: nowhere). */
+  #feedIntercept: ((more: Buffer) => void) | undefined
   #out = new WriteQueue()
   #state: State = 'head'
   #in: Buffer | undefined
@@ -61,12 +63,18 @@ export class ClientConnection implements ExchangeClient, Timed {
   #processing = false
   #paused = false
 
-  constructor(ctx: ProxyContext, socket: ClientTransport, ip: string, inner?: Target) {
+  /**
+   * `socket` is undefined for the inner side of an intercepted tunnel until
+   * `attach` hands over the TLS socket; writes queue meanwhile.
+   */
+  constructor(ctx: ProxyContext, socket: ClientTransport | undefined, ip: string, inner?: Target) {
     this.#ctx = ctx
     this.#socket = socket
     this.ip = ip
     this.#inner = inner
-    ctx.stats.openConnections++
+    if (!inner) {
+      ctx.stats.openConnections++
+    }
     const { maxConnectionAgeMs, maxConnectionAgeGraceMs } = ctx.timeouts
     if (maxConnectionAgeMs > 0 && !inner) {
       this.#drainAt = Date.now() + maxConnectionAgeMs
@@ -74,6 +82,22 @@ export class ClientConnection implements ExchangeClient, Timed {
     }
     this.#armHeadTimeout()
     deadlines.add(this)
+  }
+
+  /** Host of the CONNECT this inner connection serves (for TLS log lines). */
+  get connectHost(): string | undefined {
+    return this.#inner?.host
+  }
+
+  /** The TLS socket of an intercepted tunnel, once upgraded. */
+  attach(socket: ClientTransport): void {
+    this.#socket = socket
+  }
+
+  /** TLS handshake done: anything queued may go out now. */
+  onSecure(socket: ClientTransport): void {
+    this.#socket = socket
+    this.#out.flush(socket as Socket<unknown>)
   }
 
   // ── events from the socket ─────────────────────────────────────────────
@@ -105,11 +129,14 @@ export class ClientConnection implements ExchangeClient, Timed {
       case 'tunnel':
         this.#tunnel!.fromClient(data)
         return
+      case 'intercepted':
+        this.#feedIntercept?.(data)
+        return
     }
   }
 
   onDrain(): void {
-    if (!this.#out.flush(this.#socket as Socket<unknown>)) {
+    if (!this.#socket || !this.#out.flush(this.#socket as Socket<unknown>)) {
       return
     }
     if (this.#closeWhenFlushed) {
@@ -125,7 +152,10 @@ export class ClientConnection implements ExchangeClient, Timed {
       return
     }
     this.#state = 'closed'
-    this.#ctx.stats.openConnections--
+    if (!this.#inner) {
+      this.#ctx.stats.openConnections--
+    }
+    this.#feedIntercept = undefined
     deadlines.delete(this)
     this.#exchange?.onClientClose()
     this.#tunnel?.onClientClose()
@@ -169,7 +199,7 @@ export class ClientConnection implements ExchangeClient, Timed {
     if (this.#state === 'head' || this.#state === 'connect-wait') {
       log.debug('proxy', 'client idle timeout', { client: this.ip, state: this.#state })
       this.#state = 'closed'
-      this.#socket.end()
+      this.#socket?.end()
     }
   }
 
@@ -185,7 +215,7 @@ export class ClientConnection implements ExchangeClient, Timed {
     if (pending !== 0 && (next === 0 || pending < next)) {
       next = pending
     }
-    if (this.#state === 'tunnel' || this.#state === 'closed') {
+    if (this.#state === 'tunnel' || this.#state === 'intercepted' || this.#state === 'closed') {
       next = 0
     }
     this.deadline = next
@@ -203,20 +233,20 @@ export class ClientConnection implements ExchangeClient, Timed {
   pause(): void {
     if (!this.#paused) {
       this.#paused = true
-      this.#socket.pause()
+      this.#socket?.pause()
     }
   }
 
   resume(): void {
     if (this.#paused) {
       this.#paused = false
-      this.#socket.resume()
+      this.#socket?.resume()
     }
   }
 
   end(): void {
     if (this.#out.isEmpty) {
-      this.#socket.end()
+      this.#socket?.end()
     } else {
       this.#closeWhenFlushed = true
     }
@@ -224,7 +254,7 @@ export class ClientConnection implements ExchangeClient, Timed {
 
   abort(): void {
     this.#state = 'closed'
-    this.#socket.terminate()
+    this.#socket?.terminate()
   }
 
   respond(
@@ -270,7 +300,7 @@ export class ClientConnection implements ExchangeClient, Timed {
   closeIfIdle(): void {
     if (this.#state === 'head' && !this.#in) {
       this.#state = 'closed'
-      this.#socket.end()
+      this.#socket?.end()
     }
   }
 
@@ -412,9 +442,15 @@ export class ClientConnection implements ExchangeClient, Timed {
   #onFirstTunnelBytes(data: Buffer): void {
     this.#setWait(0)
     const target = this.#connect!
-    if (data[0] === 0x16 && this.#ctx.interceptor) {
-      this.#state = 'tunnel'
-      this.#ctx.interceptor.intercept(this.#socket, data, target, this.ip, this)
+    if (data[0] === 0x16 && this.#ctx.interceptor && this.#socket) {
+      this.#state = 'intercepted'
+      this.#feedIntercept = this.#ctx.interceptor.intercept(
+        this.#socket,
+        data,
+        target,
+        this.ip,
+        this,
+      )
       return
     }
     this.#openTunnel(target, data, false)

@@ -7,7 +7,7 @@ import type { ExchangeClient } from './exchange.ts'
 import type { RequestPolicy } from './policy.ts'
 import type { Target } from './target.ts'
 import type { UpstreamPool } from './upstream-pool.ts'
-import type { UpstreamTlsOptions } from './upstream.ts'
+import type { TLSOptions } from 'bun'
 
 export interface ProxyTimeouts {
   /** Whole request head must arrive within this; 0 = off. */
@@ -43,7 +43,8 @@ export interface ProxyContext {
   pool: UpstreamPool
   policy: RequestPolicy
   stats: ProxyStats
-  upstreamTls: UpstreamTlsOptions
+  /** TLS options for dialling `serverName` (SNI, trust, verification). */
+  upstreamTls: (serverName: string) => TLSOptions
   /** Address to dial for `host` (a `resolve` override or the host itself). */
   resolveAddress(host: string): string
   /** True when host:port is this proxy's own listener (a loop). */
@@ -66,7 +67,8 @@ export interface LocalResponse {
 
 /**
  * TLS interception: takes over a client connection whose first tunnel bytes
- * (`first`, starting with a ClientHello) have just arrived.
+ * (`first`, starting with a ClientHello) have just arrived. Returns where
+ * further raw bytes go (kept while a certificate is minted, then ignored).
  */
 export interface Interceptor {
   intercept(
@@ -75,5 +77,5 @@ export interface Interceptor {
     target: Target,
     ip: string,
     owner: ExchangeClient,
-  ): void
+  ): (more: Buffer) => void
 }

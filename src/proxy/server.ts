@@ -19,21 +19,22 @@ import type {
 } from './context.ts'
 import type { RequestPolicy } from './policy.ts'
 import { UpstreamPool, type PoolOptions } from './upstream-pool.ts'
-import type { UpstreamTlsOptions } from './upstream.ts'
+import type { TLSOptions } from 'bun'
 
 export interface ProxyServerOptions {
   host: string
   port: number
   timeouts: ProxyTimeouts
   pool: PoolOptions
-  upstreamTls: UpstreamTlsOptions
+  upstreamTls: (serverName: string) => TLSOptions
   /** `resolve:` entries in file order: the first matching glob wins. */
   resolve: ReadonlyArray<readonly [glob: string, address: string]>
   /** `mitm.bypass` globs. */
   bypass: readonly string[]
   tcpKeepAlive: { enabled: boolean; initialDelayMs: number }
   policy: RequestPolicy
-  interceptor?: Interceptor
+  /** Made with the server's context (see `contextRef`); absent = CONNECT is never intercepted. */
+  interceptor?: (ctx: () => ProxyContext) => Interceptor
   observer?: RequestObserver
   /** Extra origin-form routes (`/ca.pem`, the metrics path), by path. */
   routes?: Record<string, () => LocalResponse>
@@ -50,6 +51,7 @@ export class ProxyServer {
   constructor(options: ProxyServerOptions) {
     this.#options = options
     this.#ctx = this.#buildContext(options)
+    this.#ctx.interceptor = options.interceptor?.(() => this.#ctx)
   }
 
   get port(): number {
@@ -151,7 +153,7 @@ export class ProxyServer {
       policy: options.policy,
       stats: this.stats,
       upstreamTls: options.upstreamTls,
-      interceptor: options.interceptor,
+      interceptor: undefined,
       draining: false,
       resolveAddress: compileResolver(options.resolve),
       isBypassed: compileBypass(options.bypass),

@@ -6,7 +6,7 @@
  * Socket events are routed to whoever holds it: the active exchange, or the
  * pool while idle (where any data or close means "drop it").
  */
-import type { Socket, SocketHandler } from 'bun'
+import type { Socket, SocketHandler, TLSOptions } from 'bun'
 import { UpstreamError, type RoxyErrorCode } from '../errors.ts'
 import { WriteQueue } from './write-queue.ts'
 
@@ -24,11 +24,6 @@ export interface UpstreamTarget {
   port: number
   /** Address to dial; differs from `host` under a `resolve` override. */
   address: string
-}
-
-export interface UpstreamTlsOptions {
-  rejectUnauthorized: boolean
-  ca?: string[]
 }
 
 export class Upstream {
@@ -133,20 +128,17 @@ const handlers: SocketHandler<Upstream> = {
 }
 
 /** Start connecting; events reach `up.listener` from `open` on. */
-export function dialUpstream(up: Upstream, target: UpstreamTarget, tls: UpstreamTlsOptions): void {
+export function dialUpstream(
+  up: Upstream,
+  target: UpstreamTarget,
+  tls: (serverName: string) => TLSOptions,
+): void {
   const options = {
     hostname: target.address,
     port: target.port,
     data: up,
     socket: handlers,
-    tls:
-      target.scheme === 'https'
-        ? {
-            serverName: isIpLiteral(target.host) ? undefined : target.host,
-            rejectUnauthorized: tls.rejectUnauthorized,
-            ca: tls.ca,
-          }
-        : undefined,
+    tls: target.scheme === 'https' ? tls(target.host) : undefined,
   }
   Bun.connect(options).catch((err: unknown) => {
     // connectError already delivered the failure; this only keeps the
@@ -155,10 +147,6 @@ export function dialUpstream(up: Upstream, target: UpstreamTarget, tls: Upstream
       up.closed(classifySocketError(err))
     }
   })
-}
-
-function isIpLiteral(host: string): boolean {
-  return host.includes(':') || /^[0-9.]+$/.test(host)
 }
 
 const CODES: Record<string, RoxyErrorCode> = {

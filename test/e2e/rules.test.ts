@@ -18,6 +18,8 @@ const CONFIG = `
 listen: "127.0.0.1:0"
 resolve:
   "*.test": 127.0.0.1
+mitm:
+  bypass: ["bypass.test"]
 rules:
   - name: no-admin
     rule: path("/admin/*") = block
@@ -104,11 +106,20 @@ describe('given a config mixing block, pass, mangle and ternary rules', () => {
     expect(roxy.logs.some((l) => l.path === '/quiet')).toBe(false)
   })
 
-  test('should rule a raw CONNECT tunnel once with method CONNECT and path /', async () => {
-    const res = await curl(['-x', roxy.url, '-p', '-i', url('web.test', '/tunnelled')])
-    // curl -p tunnels plain HTTP through CONNECT: the ternary blocks method CONNECT.
-    expect(res.stderr + res.stdout).toContain('403')
-    const line = await roxy.waitForLog((l) => l.method === 'CONNECT')
+  test('should rule a CONNECT to a bypassed host once, answering 403 when blocked', async () => {
+    const res = await curl(['-x', roxy.url, '-p', '-i', url('bypass.test', '/tunnelled')])
+    // curl -p tunnels plain HTTP through CONNECT: the ternary's else blocks method CONNECT.
+    expect(res.stdout + res.stderr).toContain('403')
+    const line = await roxy.waitForLog((l) => l.method === 'CONNECT' && l.host === 'bypass.test')
     expect([line.rule, line.action, line.path]).toEqual(['gets-only', 'block', '/'])
+  })
+
+  test('should rule a non-TLS tunnel once after the 200 and close it when blocked', async () => {
+    const before = seen.length
+    const res = await curl(['-x', roxy.url, '-p', url('web.test', '/not-tls')])
+    expect(res.code).not.toBe(0)
+    expect(seen.length).toBe(before)
+    const line = await roxy.waitForLog((l) => l.method === 'CONNECT' && l.host === 'web.test')
+    expect([line.rule, line.action]).toEqual(['gets-only', 'block'])
   })
 })
