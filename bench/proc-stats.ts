@@ -44,17 +44,32 @@ export function listGroup(pgid: number): number[] {
   return pids
 }
 
-/** CPU microseconds (user + system) used so far by all processes of a group. */
-export function readGroupCpuUs(pgid: number): number {
-  let ticks = 0
+/** CPU time used so far by all processes of a group, microseconds. */
+export interface GroupCpu {
+  userUs: number
+  systemUs: number
+}
+
+/** CPU time (user and system) used so far by all processes of a group. */
+export function readGroupCpu(pgid: number): GroupCpu {
+  let user = 0
+  let system = 0
   for (const pid of listGroup(pgid)) {
     // utime and stime are fields 14 and 15 of the full line: indexes 11 and 12 here.
     const fields = readStatFields(pid)
     if (fields) {
-      ticks += Number(fields[11]) + Number(fields[12])
+      user += Number(fields[11])
+      system += Number(fields[12])
     }
   }
-  return (ticks * 1_000_000) / TICKS_PER_SECOND
+  const us = 1_000_000 / TICKS_PER_SECOND
+  return { userUs: user * us, systemUs: system * us }
+}
+
+/** CPU microseconds (user + system) used so far by all processes of a group. */
+export function readGroupCpuUs(pgid: number): number {
+  const cpu = readGroupCpu(pgid)
+  return cpu.userUs + cpu.systemUs
 }
 
 export interface GroupMemory {

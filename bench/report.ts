@@ -7,13 +7,15 @@ import { availableParallelism } from 'node:os'
 
 /** One wrk run against one target. */
 export interface Measurement {
-  target: 'direct' | 'squid' | 'roxy'
+  target: 'direct' | 'squid' | 'roxy' | 'bun-relay'
   round: number
   requests: number
   reqPerSec: number
   p99Ms: number
   /** CPU of the proxy's process group per request; none for direct. */
   proxyCpuUsPerReq: number | undefined
+  /** The kernel's share of proxyCpuUsPerReq. */
+  proxySysUsPerReq: number | undefined
   upstreamCpuUsPerReq: number
   wrkCpuUsPerReq: number
   /** Share of the machine's CPU (all cores) used by processes outside the bench during the run. */
@@ -55,6 +57,9 @@ interface Summary {
 
 /** The median of a non-empty list (mean of the middle two for an even count). */
 export function median(values: number[]): number {
+  if (values.length === 0) {
+    return NaN
+  }
   const sorted = [...values].sort((a, b) => a - b)
   const mid = sorted.length >> 1
   return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2
@@ -76,6 +81,7 @@ const LABELS: Record<Measurement['target'], string> = {
   direct: 'direct (no proxy)',
   squid: 'Squid',
   roxy: 'roxy',
+  'bun-relay': 'Bun socket relay (floor, not a proxy)',
 }
 
 /** The whole report, markdown. */
@@ -89,6 +95,7 @@ export function formatReport(
     direct: summarize(results, 'direct'),
     squid: summarize(results, 'squid'),
     roxy: summarize(results, 'roxy'),
+    'bun-relay': summarize(results, 'bun-relay'),
   }
   return [
     formatConditions(options, upstream, results),
@@ -115,7 +122,10 @@ ${availableParallelism()} CPUs, ${new Date().toISOString().slice(0, 10)}; wrk ${
 }
 
 function formatMedians(s: Record<Measurement['target'], Summary>): string {
-  const rows = (['direct', 'squid', 'roxy'] as const).map((name) => {
+  const names = (['direct', 'squid', 'roxy', 'bun-relay'] as const).filter(
+    (name) => !Number.isNaN(s[name].reqPerSec),
+  )
+  const rows = names.map((name) => {
     const m = s[name]
     const cpu = m.proxyCpuUsPerReq === undefined ? '—' : m.proxyCpuUsPerReq.toFixed(1)
     return `| ${LABELS[name]} | ${formatInt(m.reqPerSec)} | ${m.p99Ms.toFixed(2)} | ${cpu} | ${m.upstreamCpuUsPerReq.toFixed(1)} | ${m.errors} |`
@@ -140,9 +150,18 @@ function formatRatios(s: Record<Measurement['target'], Summary>): string {
 |---|--:|--:|--:|
 | Squid | ${ratio(roxy.reqPerSec, squid.reqPerSec)} | ${ratio(roxy.p99Ms, squid.p99Ms)} | ${cpuRatio} |
 | direct | ${ratio(roxy.reqPerSec, direct.reqPerSec)} | ${ratio(roxy.p99Ms, direct.p99Ms)} | — |
-
+${formatFloorRatio(roxy, s['bun-relay'])}
 (Squid vs direct: ${ratio(squid.reqPerSec, direct.reqPerSec)} req/s.)
 `
+}
+
+function formatFloorRatio(roxy: Summary, floor: Summary): string {
+  if (Number.isNaN(floor.reqPerSec) || floor.proxyCpuUsPerReq === undefined) {
+    return ''
+  }
+  const cpu =
+    roxy.proxyCpuUsPerReq === undefined ? '—' : ratio(roxy.proxyCpuUsPerReq, floor.proxyCpuUsPerReq)
+  return `| Bun socket relay (floor) | ${ratio(roxy.reqPerSec, floor.reqPerSec)} | ${ratio(roxy.p99Ms, floor.p99Ms)} | ${cpu} |\n`
 }
 
 function formatTargets(s: Record<Measurement['target'], Summary>): string {
@@ -173,14 +192,17 @@ ${lines.join('\n')}
 
 function formatRounds(results: Measurement[]): string {
   const lines = results.map((m) => {
-    const cpu = m.proxyCpuUsPerReq === undefined ? '—' : m.proxyCpuUsPerReq.toFixed(1)
+    const cpu =
+      m.proxyCpuUsPerReq === undefined
+        ? '—'
+        : `${m.proxyCpuUsPerReq.toFixed(1)} (${m.proxySysUsPerReq!.toFixed(1)} sys)`
     return `| ${m.round} | ${m.target} | ${formatInt(m.requests)} | ${formatInt(m.reqPerSec)} | ${m.p99Ms.toFixed(2)} | ${cpu} | ${m.upstreamCpuUsPerReq.toFixed(1)} | ${m.wrkCpuUsPerReq.toFixed(1)} | ${m.foreignCpuPct.toFixed(0)} % | ${m.errors} |`
   })
   return `### Every run
 
 "Other load" is the share of the machine's CPU (all cores) used during the run by processes that are not part of the bench; above a few percent, req/s and latency are understated.
 
-| round | target | requests | req/s | p99 (ms) | proxy CPU µs/req | upstream µs/req | wrk µs/req | other load | errors |
+| round | target | requests | req/s | p99 (ms) | proxy CPU µs/req (of which kernel) | upstream µs/req | wrk µs/req | other load | errors |
 |--:|---|--:|--:|--:|--:|--:|--:|--:|--:|
 ${lines.join('\n')}
 `

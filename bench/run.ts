@@ -8,11 +8,12 @@
  * time per request: utime + stime of its whole process group (/proc) over
  * the run, divided by the requests wrk completed.
  */
-import { join } from 'node:path'
+import { join, resolve } from 'node:path'
 import { availableParallelism } from 'node:os'
-import { readGroupCpuUs, readGroupMemory, readMachineBusyUs } from './proc-stats.ts'
+import { readGroupCpu, readGroupCpuUs, readGroupMemory, readMachineBusyUs } from './proc-stats.ts'
 import { formatReport, type Measurement, type MemoryRow } from './report.ts'
 import {
+  startBunRelay,
   startBunUpstream,
   startNginx,
   startRoxy,
@@ -29,9 +30,12 @@ export interface BenchOptions {
   threads: number
   upstream: 'nginx' | 'bun'
   memory: boolean
+  /** Also measure bench/bun-relay.ts, the floor for any proxy on Bun sockets. */
+  floor: boolean
   settleSec: number
   roxyCommand: string[]
   maxIdlePerHost: number
+  cpuProfDir: string
   workdir: string
   /** The options as given, to print the command that reproduces the table. */
   args: string[]
@@ -45,8 +49,12 @@ const USAGE = `usage: bash bench/run.sh [options]
   --threads N        wrk threads (default 2)
   --upstream KIND    nginx (default) or bun
   --memory           also measure roxy's RSS 30 s after the load (adds 30 s)
+  --floor            also measure bench/bun-relay.ts: a bare Bun socket relay, the
+                     floor for any proxy on Bun (not a proxy; adds a target)
   --roxy-bin PATH    a built roxy (dist/roxy) instead of bun src/main.ts
   --max-idle N       roxy pool.max_idle_per_host (default 10, roxy's default)
+  --cpu-prof DIR     run roxy under bun --cpu-prof --cpu-prof-md, profile into DIR
+                     (written when roxy stops; the profiler slows roxy down)
 `
 
 function parseArgs(argv: string[]): BenchOptions {
@@ -58,9 +66,11 @@ function parseArgs(argv: string[]): BenchOptions {
     threads: 2,
     upstream: 'nginx',
     memory: false,
+    floor: false,
     settleSec: 30,
     roxyCommand: [process.execPath, join(import.meta.dir, '..', 'src', 'main.ts')],
     maxIdlePerHost: 10,
+    cpuProfDir: '',
     workdir: '',
     args: argv.filter((arg, i) => arg !== '--workdir' && argv[i - 1] !== '--workdir'),
   }
@@ -100,8 +110,14 @@ function parseArgs(argv: string[]): BenchOptions {
       case '--memory':
         options.memory = true
         break
+      case '--floor':
+        options.floor = true
+        break
       case '--roxy-bin':
         options.roxyCommand = [next()]
+        break
+      case '--cpu-prof':
+        options.cpuProfDir = next()
         break
       case '--max-idle':
         options.maxIdlePerHost = readPositive(flag, next(), true)
@@ -116,6 +132,14 @@ function parseArgs(argv: string[]): BenchOptions {
       default:
         throw new Error(`unknown option ${flag}\n${USAGE}`)
     }
+  }
+  if (options.cpuProfDir) {
+    if (options.roxyCommand.length !== 2) {
+      throw new Error('--cpu-prof needs roxy run from source (no --roxy-bin)')
+    }
+    const [bun, main] = options.roxyCommand
+    const dir = resolve(options.cpuProfDir)
+    options.roxyCommand = [bun, '--cpu-prof', '--cpu-prof-md', `--cpu-prof-dir=${dir}`, main]
   }
   if (!options.workdir) {
     throw new Error('--workdir is required (bench/run.sh passes it)')
@@ -148,7 +172,7 @@ interface WrkSummary {
 
 /** One target of the comparison: where wrk connects and which group is "the proxy". */
 interface Target {
-  name: 'direct' | 'squid' | 'roxy'
+  name: Measurement['target']
   port: number
   absoluteForm: boolean
   proxy?: Service
@@ -195,12 +219,16 @@ async function measure(
   upstream: Service,
   round: number,
 ): Promise<Measurement> {
-  const proxyBefore = target.proxy ? readGroupCpuUs(target.proxy.pgid) : 0
+  const proxyBefore = target.proxy ? readGroupCpu(target.proxy.pgid) : undefined
   const upstreamBefore = readGroupCpuUs(upstream.pgid)
   const machineBefore = readMachineBusyUs()
   const wrk = await runWrk(options, target, upstream.port, options.durationSec)
   const machineUs = readMachineBusyUs() - machineBefore
-  const proxyCpuUs = target.proxy ? readGroupCpuUs(target.proxy.pgid) - proxyBefore : undefined
+  const proxyAfter = target.proxy ? readGroupCpu(target.proxy.pgid) : undefined
+  const proxySysUs =
+    proxyAfter && proxyBefore ? proxyAfter.systemUs - proxyBefore.systemUs : undefined
+  const proxyCpuUs =
+    proxyAfter && proxyBefore ? proxyAfter.userUs - proxyBefore.userUs + proxySysUs! : undefined
   const upstreamCpuUs = readGroupCpuUs(upstream.pgid) - upstreamBefore
   // CPU that neither wrk, the upstream nor the proxy used: other tenants of the machine.
   const foreignUs = machineUs - wrk.wrkCpuUs - upstreamCpuUs - (proxyCpuUs ?? 0)
@@ -214,6 +242,7 @@ async function measure(
     reqPerSec: wrk.requests / (wrk.duration_us / 1e6),
     p99Ms: wrk.p99_us / 1000,
     proxyCpuUsPerReq: proxyCpuUs === undefined ? undefined : proxyCpuUs / wrk.requests,
+    proxySysUsPerReq: proxySysUs === undefined ? undefined : proxySysUs / wrk.requests,
     upstreamCpuUsPerReq: upstreamCpuUs / wrk.requests,
     wrkCpuUsPerReq: wrk.wrkCpuUs / wrk.requests,
     foreignCpuPct: Math.max(0, (100 * foreignUs) / capacityUs),
@@ -248,6 +277,11 @@ async function runBench(options: BenchOptions, ws: Workspace): Promise<void> {
       { name: 'squid', port: squid.port, absoluteForm: true, proxy: squid },
       { name: 'roxy', port: roxy.port, absoluteForm: true, proxy: roxy },
     ]
+    if (options.floor) {
+      const relay = await startBunRelay(ws, upstream.port)
+      started.push(relay)
+      targets.push({ name: 'bun-relay', port: relay.port, absoluteForm: true, proxy: relay })
+    }
     if (options.warmupSec > 0) {
       for (const target of targets) {
         progress(`warm-up ${target.name} ${options.warmupSec}s`)

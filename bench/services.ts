@@ -80,6 +80,30 @@ export async function startBunUpstream(ws: Workspace): Promise<Service> {
   return toService('bun-upstream', proc, port)
 }
 
+/** The Bun socket floor (bench/bun-relay.ts): a relay, not a proxy, for comparison only. */
+export async function startBunRelay(ws: Workspace, upstreamPort: number): Promise<Service> {
+  const script = join(import.meta.dir, 'bun-relay.ts')
+  const portFile = join(ws.dir, 'bun-relay.port')
+  const proc = spawnInSession(ws, [process.execPath, script, `${upstreamPort}`], {
+    stdout: Bun.file(portFile),
+  })
+  const deadline = Date.now() + READY_TIMEOUT_MS
+  let port = 0
+  while (port === 0 && Date.now() < deadline && proc.exitCode === null) {
+    await Bun.sleep(50)
+    port =
+      Number(
+        (
+          await Bun.file(portFile)
+            .text()
+            .catch(() => '')
+        ).trim(),
+      ) || 0
+  }
+  await waitForPort(port, proc, 'bun relay')
+  return toService('bun-relay', proc, port)
+}
+
 /**
  * Squid in the foreground (`-N`, one process, no SMP workers), no caching,
  * the default access log (`daemon:` module, squid format) written to the
