@@ -9,8 +9,10 @@
  * the run, divided by the requests wrk completed.
  */
 import { join, resolve } from 'node:path'
+import { readdirSync } from 'node:fs'
 import { availableParallelism } from 'node:os'
 import { readGroupCpu, readGroupCpuUs, readGroupMemory, readMachineBusyUs } from './proc-stats.ts'
+import { summarizeProfile } from './cpu-prof-top.ts'
 import { formatReport, type Measurement, type MemoryRow } from './report.ts'
 import {
   startBunRelay,
@@ -309,6 +311,24 @@ async function runBench(options: BenchOptions, ws: Workspace): Promise<void> {
       await service.stop()
     }
   }
+  if (options.cpuProfDir) {
+    await printProfileTop(options.cpuProfDir)
+  }
+}
+
+/** roxy wrote its profile when it stopped: print the newest one's top functions. */
+async function printProfileTop(dir: string): Promise<void> {
+  const files = readdirSync(dir).filter((name) => name.endsWith('.cpuprofile'))
+  const newest = files.sort().at(-1)
+  if (!newest) {
+    progress(`no .cpuprofile in ${dir}`)
+    return
+  }
+  const profile = await Bun.file(join(dir, newest)).json()
+  process.stdout.write(
+    `\n### roxy CPU profile (${join(dir, newest)}), by sample count\n\n` +
+      summarizeProfile(profile, 20),
+  )
 }
 
 /** Peak RSS now; with --memory, also the RSS after `settleSec` of idleness. */
