@@ -39,9 +39,14 @@ fi
 workdir=$(mktemp -d "${TMPDIR:-/tmp}/roxy-bench.XXXXXX")
 chmod 755 "$workdir" # squid drops to the proxy user and must reach its subdirectory
 
+runner=
 cleanup() {
   local status=$?
   trap - EXIT INT TERM
+  if [ -n "$runner" ]; then
+    kill -TERM "$runner" 2>/dev/null || true
+    wait "$runner" 2>/dev/null || true
+  fi
   if [ -f "$workdir/pgids" ]; then
     local pgid
     while read -r pgid; do
@@ -63,4 +68,9 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-"$bun" bench/run.ts --workdir "$workdir" "$@"
+# In the background and waited for, so that a signal to this shell runs the trap at once.
+"$bun" bench/run.ts --workdir "$workdir" "$@" &
+runner=$!
+wait "$runner" || status=$?
+runner=
+exit "${status:-0}"

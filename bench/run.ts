@@ -202,11 +202,13 @@ async function runWrk(
     env.BENCH_TARGET = `http://127.0.0.1:${upstreamPort}/`
   }
   const proc = Bun.spawn(cmd, { env, stdout: 'pipe', stderr: 'pipe' })
+  running.wrk = proc
   const [out, err, code] = await Promise.all([
     new Response(proc.stdout).text(),
     new Response(proc.stderr).text(),
     proc.exited,
   ])
+  running.wrk = undefined
   const line = out.split('\n').findLast((l) => l.startsWith('{'))
   if (code !== 0 || !line) {
     throw new Error(`wrk failed (exit ${code}) against ${target.name}:\n${out}${err}`)
@@ -258,8 +260,28 @@ function orderForRound(targets: Target[], round: number): Target[] {
   return [...targets.slice(shift), ...targets.slice(0, shift)]
 }
 
+/** What a signal must stop: the wrk run in progress and the servers started so far. */
+const running: { wrk?: Bun.Subprocess; services: Service[]; stopping: boolean } = {
+  services: [],
+  stopping: false,
+}
+
+function stopOnSignal(signal: NodeJS.Signals, code: number): void {
+  process.on(signal, () => {
+    if (running.stopping) {
+      return
+    }
+    running.stopping = true
+    progress(`${signal}: stopping`)
+    running.wrk?.kill('SIGKILL')
+    void Promise.all(running.services.map((service) => service.stop())).finally(() =>
+      process.exit(code),
+    )
+  })
+}
+
 async function runBench(options: BenchOptions, ws: Workspace): Promise<void> {
-  const started: Service[] = []
+  const started = running.services
   try {
     const upstream = await (options.upstream === 'nginx' ? startNginx(ws) : startBunUpstream(ws))
     started.push(upstream)
@@ -307,7 +329,7 @@ async function runBench(options: BenchOptions, ws: Workspace): Promise<void> {
     ])
     process.stdout.write('\n' + formatReport(options, results, memory, describeUpstream(options)))
   } finally {
-    for (const service of started.reverse()) {
+    for (const service of [...started].reverse()) {
       await service.stop()
     }
   }
@@ -361,5 +383,13 @@ function progress(text: string): void {
   process.stderr.write(`[bench] ${text}\n`)
 }
 
+stopOnSignal('SIGINT', 130)
+stopOnSignal('SIGTERM', 143)
 const options = parseArgs(process.argv.slice(2))
-await runBench(options, { dir: options.workdir })
+await runBench(options, { dir: options.workdir }).catch((err: unknown) => {
+  // A signal stops the servers under a running wrk: its failure is expected then.
+  if (!running.stopping) {
+    throw err
+  }
+  return new Promise(() => {}) // the signal handler exits once everything is stopped
+})
