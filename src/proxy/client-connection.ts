@@ -60,6 +60,8 @@ export class ClientConnection implements ExchangeClient, Timed {
   #killAt = 0
   #aged = false
   #closeWhenFlushed = false
+  #lastTargetText = ''
+  #lastTarget: Target | undefined
   #processing = false
   #paused = false
 
@@ -363,7 +365,7 @@ export class ClientConnection implements ExchangeClient, Timed {
     }
     const target = this.#inner
       ? innerTarget(this.#inner, head.target)
-      : parseAbsoluteTarget(head.target)
+      : this.#parseTarget(head.target)
     if (this.#ctx.isSelf(target.host, target.port)) {
       throw new ClientError(
         'ROXY_E_LOOP',
@@ -375,6 +377,15 @@ export class ClientConnection implements ExchangeClient, Timed {
     this.#exchange = exchange
     this.#state = 'exchange'
     return exchange.begin(rest.length > 0 ? rest : undefined)
+  }
+
+  /** Last-value cache: clients often ask for the same URL many times on one connection. */
+  #parseTarget(text: string): Target {
+    if (text !== this.#lastTargetText) {
+      this.#lastTarget = parseAbsoluteTarget(text)
+      this.#lastTargetText = text
+    }
+    return this.#lastTarget!
   }
 
   #decide(method: string, target: Target, headers: readonly string[]): Verdict {
@@ -545,7 +556,7 @@ const EMPTY_HEADERS: readonly string[] = []
 function innerTarget(connect: Target, requestTarget: string): Target {
   if (requestTarget.charCodeAt(0) !== 0x2f) {
     const absolute = parseAbsoluteTarget(requestTarget)
-    return { ...absolute, scheme: 'https' }
+    return { ...absolute, scheme: 'https', key: `https://${absolute.host}:${absolute.port}` }
   }
   const q = requestTarget.indexOf('?')
   return {
@@ -555,5 +566,6 @@ function innerTarget(connect: Target, requestTarget: string): Target {
     authority: connect.authority,
     pathAndQuery: requestTarget,
     path: q < 0 ? requestTarget : requestTarget.slice(0, q),
+    key: connect.key,
   }
 }

@@ -11,12 +11,13 @@
  * is cut without a clean end so the truncation shows (SPEC §3).
  */
 import { UpstreamError, statusForError } from '../errors.ts'
-import { describeError, log } from '../observe/log.ts'
+import { describeError, formatHeaders, log } from '../observe/log.ts'
 import { deadlines, type Timed } from '../util/deadlines.ts'
 import type { ProxyContext } from './context.ts'
 import { ChunkedDecoder, ChunkedError, LAST_CHUNK, chunkHeader } from './http1/chunked.ts'
-import { isHopByHop, readFraming, type BodyKind, type Framing } from './http1/framing.ts'
-import { parseResponseHead, type RequestHead, type ResponseHead } from './http1/head.ts'
+import { isHopByHop, type BodyKind, type Framing } from './http1/framing.ts'
+import type { RequestHead } from './http1/head.ts'
+import { copyResponseHead, type ResponseScan } from './http1/response-scan.ts'
 import type { Verdict } from './policy.ts'
 import type { Target } from './target.ts'
 import { Upstream, dialUpstream, type UpstreamListener } from './upstream.ts'
@@ -44,6 +45,8 @@ export interface ExchangeClient {
 }
 
 const CRLF = Buffer.from('\r\n')
+/** Scratch list behind every exchange's `#out`: filled and flushed within one synchronous step. */
+const OUT: Uint8Array[] = []
 const EMPTY = Buffer.alloc(0)
 
 export class Exchange implements UpstreamListener, Timed {
@@ -63,14 +66,15 @@ export class Exchange implements UpstreamListener, Timed {
   #retried = false
   #reqRemaining = 0
   #reqChunks: ChunkedDecoder | undefined
-  #reqSlices: Uint8Array[] = []
+  #reqSlices: Uint8Array[] | undefined
   #resBuf: Buffer | undefined
-  #res: ResponseHead | undefined
+  #resStarted = false
   #resKind: BodyKind = 'none'
   #resRemaining = 0
   #resChunks: ChunkedDecoder | undefined
-  #resSlices: Uint8Array[] = []
-  #out: Uint8Array[] = []
+  #resSlices: Uint8Array[] | undefined
+  /** What goes to the client at the end of this event-loop step (shared: flushed synchronously). */
+  #out: Uint8Array[] = OUT
   #reusable = true
   #bytesOut = 0
   #status = 0
@@ -109,7 +113,7 @@ export class Exchange implements UpstreamListener, Timed {
     if (this.verdict.status !== 0) {
       return this.#answerLocally()
     }
-    const key = `${this.target.scheme}://${this.target.host}:${this.target.port}`
+    const key = this.target.key
     const delay = this.verdict.delayMs
     // A delayed request gets a fresh connection: its bytes wait in the write
     // queue of a socket not yet dialled, with the client paused meanwhile.
@@ -145,12 +149,12 @@ export class Exchange implements UpstreamListener, Timed {
     let data: Uint8Array
     if (this.#reqChunks) {
       try {
-        end = this.#reqChunks.feed(buf, start, this.#reqSlices)
+        end = this.#reqChunks.feed(buf, start, (this.#reqSlices ??= []))
       } catch (err) {
         this.#failRequest(err as ChunkedError)
         return -1
       }
-      data = this.#encodeChunks(this.#reqSlices, this.#reqChunks.done, true)
+      data = this.#encodeChunks(this.#reqSlices!, this.#reqChunks.done, true)
       this.requestDone = this.#reqChunks.done
     } else {
       const take = Math.min(this.#reqRemaining, buf.length - start)
@@ -195,7 +199,7 @@ export class Exchange implements UpstreamListener, Timed {
     }
     this.deadline = Date.now() + this.#ctx.timeouts.upstreamIdleMs
     let body: Buffer = data
-    if (!this.#res) {
+    if (!this.#resStarted) {
       const rest = this.#readResponseHead(data)
       if (rest === undefined) {
         return
@@ -213,7 +217,7 @@ export class Exchange implements UpstreamListener, Timed {
     if (this.responseDone) {
       return
     }
-    if (!this.#res) {
+    if (!this.#resStarted) {
       if (this.#canRetry()) {
         this.#retry()
         return
@@ -248,7 +252,7 @@ export class Exchange implements UpstreamListener, Timed {
       `upstream ${this.target.authority} timed out (${phase})`,
     )
     this.#up?.destroy()
-    if (this.#res) {
+    if (this.#resStarted) {
       this.#error = err.message
       this.#client.abort()
       this.#end(false)
@@ -312,67 +316,54 @@ export class Exchange implements UpstreamListener, Timed {
     return text + '\r\n'
   }
 
-  /** Parse (and relay interim) heads; returns the bytes after the final head, or undefined to wait. */
+  /** Read (and relay interim) heads; returns the bytes after the final head, or undefined to wait. */
   #readResponseHead(data: Buffer): Buffer | undefined {
     let buf = this.#resBuf ? Buffer.concat([this.#resBuf, data]) : data
+    const scan = this.#up!.scan
     for (;;) {
-      let head: ResponseHead | undefined
       try {
-        head = parseResponseHead(buf)
+        if (!scan.scan(buf)) {
+          this.#resBuf = buf
+          return undefined
+        }
       } catch (err) {
         this.#up?.destroy()
         this.#fail(err)
         return undefined
       }
-      if (!head) {
-        this.#resBuf = buf
-        return undefined
-      }
-      buf = buf.subarray(head.length)
-      if (head.status >= 200) {
+      const rest = buf.subarray(scan.length)
+      if (scan.status >= 200) {
         this.#resBuf = undefined
-        this.#startResponse(head)
-        return buf
+        this.#startResponse(scan)
+        return rest
       }
-      if (head.status === 101) {
-        this.#upgrade(head, buf)
+      if (scan.status === 101) {
+        this.#upgrade(scan, rest)
         return undefined
       }
       // 1xx interim (100 Continue, 103 Early Hints): relay to HTTP/1.1 clients only (RFC 9110 §15.2).
       if (this.#client.minor === 1) {
-        this.#out.push(
-          Buffer.from(
-            this.#buildResponseHead(head, readFraming(head.headers, false), ''),
-            'latin1',
-          ),
-        )
+        this.#out.push(copyResponseHead(scan, false, '', undefined))
         this.#flushOut()
       }
+      buf = rest
     }
   }
 
-  #startResponse(head: ResponseHead): void {
-    this.#res = head
-    this.#status = head.status
-    let framing: Framing
-    try {
-      framing = readFraming(head.headers, false)
-    } catch (err) {
-      this.#up?.destroy()
-      this.#fail(err)
-      return
-    }
-    const noBody = this.head.method === 'HEAD' || head.status === 204 || head.status === 304
-    this.#resKind = noBody ? 'none' : framing.body
+  #startResponse(scan: ResponseScan): void {
+    this.#resStarted = true
+    this.#status = scan.status
+    const noBody = this.head.method === 'HEAD' || scan.status === 204 || scan.status === 304
+    this.#resKind = noBody ? 'none' : scan.body
     if (this.#resKind === 'length') {
-      this.#resRemaining = framing.length
-      if (framing.length === 0) {
+      this.#resRemaining = scan.contentLength
+      if (scan.contentLength === 0) {
         this.#resKind = 'none'
       }
     } else if (this.#resKind === 'chunked') {
       this.#resChunks = new ChunkedDecoder()
     }
-    if (framing.close || (head.minor === 0 && !framing.keepAlive) || this.#resKind === 'close') {
+    if (scan.close || (scan.minor === 0 && !scan.keepAlive) || this.#resKind === 'close') {
       this.#reusable = false
     }
     if (this.#resKind === 'close' || (this.#resKind === 'chunked' && this.#client.minor === 0)) {
@@ -384,8 +375,19 @@ export class Exchange implements UpstreamListener, Timed {
       this.#keepAliveClient = false
       this.#reusable = false
     }
-    const text = this.#buildResponseHead(head, framing, this.#connectionHeader())
-    this.#out.push(Buffer.from(text, 'latin1'))
+    let extra = this.#connectionHeader()
+    const added = this.verdict.responseHeaders
+    if (added) {
+      for (let i = 0; i < added.length; i += 2) {
+        extra += `${added[i]}: ${added[i + 1]}\r\n`
+      }
+    }
+    if (this.#resKind === 'chunked' && this.#client.minor === 1) {
+      extra += 'Transfer-Encoding: chunked\r\n'
+    }
+    // A Content-Length only describes a body relayed as is (or a HEAD/304's).
+    const dropLength = scan.body !== 'length' && !noBody
+    this.#out.push(copyResponseHead(scan, dropLength, extra, undefined))
     if (this.#resKind === 'none') {
       this.responseDone = true
     }
@@ -397,32 +399,6 @@ export class Exchange implements UpstreamListener, Timed {
       return 'Connection: close\r\n'
     }
     return this.#client.minor === 0 ? 'Connection: keep-alive\r\n' : ''
-  }
-
-  #buildResponseHead(head: ResponseHead, framing: Framing, extra: string): string {
-    let text = `HTTP/1.1 ${head.status} ${head.reason}\r\n`
-    const headers = head.headers
-    for (let i = 0; i < headers.length; i += 2) {
-      const name = headers[i]
-      const lower = name.toLowerCase()
-      if (
-        isHopByHop(lower, framing) ||
-        (lower === 'content-length' && this.#resKind !== 'length' && this.#resKind !== 'none')
-      ) {
-        continue
-      }
-      text += `${name}: ${headers[i + 1]}\r\n`
-    }
-    const added = this.verdict.responseHeaders
-    if (added && head.status >= 200) {
-      for (let i = 0; i < added.length; i += 2) {
-        text += `${added[i]}: ${added[i + 1]}\r\n`
-      }
-    }
-    if (this.#resKind === 'chunked' && this.#client.minor === 1) {
-      text += 'Transfer-Encoding: chunked\r\n'
-    }
-    return text + extra + '\r\n'
   }
 
   #relayBody(data: Buffer): void {
@@ -446,7 +422,7 @@ export class Exchange implements UpstreamListener, Timed {
       case 'chunked': {
         let end: number
         try {
-          end = this.#resChunks!.feed(data, 0, this.#resSlices)
+          end = this.#resChunks!.feed(data, 0, (this.#resSlices ??= []))
         } catch (err) {
           this.#error = `upstream sent a malformed chunked body: ${(err as Error).message}`
           this.#up?.destroy()
@@ -456,8 +432,8 @@ export class Exchange implements UpstreamListener, Timed {
           return
         }
         const done = this.#resChunks!.done
-        this.#bytesOut += totalLength(this.#resSlices)
-        const encoded = this.#encodeChunks(this.#resSlices, done, this.#client.minor === 1)
+        this.#bytesOut += totalLength(this.#resSlices!)
+        const encoded = this.#encodeChunks(this.#resSlices!, done, this.#client.minor === 1)
         if (encoded.length > 0) {
           this.#out.push(encoded)
         }
@@ -515,7 +491,7 @@ export class Exchange implements UpstreamListener, Timed {
     }
   }
 
-  #upgrade(head: ResponseHead, rest: Buffer): void {
+  #upgrade(scan: ResponseScan, rest: Buffer): void {
     const up = this.#up!
     if (!this.#isWebSocket) {
       up.destroy()
@@ -525,11 +501,7 @@ export class Exchange implements UpstreamListener, Timed {
       return
     }
     this.#status = 101
-    let text = `HTTP/1.1 101 ${head.reason}\r\n`
-    for (let i = 0; i < head.headers.length; i += 2) {
-      text += `${head.headers[i]}: ${head.headers[i + 1]}\r\n`
-    }
-    this.#client.write(Buffer.from(text + '\r\n', 'latin1'))
+    this.#client.write(scan.buf.slice(0, scan.length))
     this.responseDone = true
     up.listener = undefined
     this.#up = undefined
@@ -614,19 +586,22 @@ export class Exchange implements UpstreamListener, Timed {
     if (!log.isEnabled(level, 'proxy')) {
       return
     }
-    log.log(level, 'proxy', 'request', {
-      method: this.head.method,
-      host: this.target.host,
-      path: this.target.path,
-      rule: v.rule,
-      action: v.action,
-      status: this.#status,
-      bytes: this.#bytesOut,
-      duration_ms: Math.round(durationMs * 100) / 100,
-      client: this.#client.ip,
-      headers: v.loggedHeaders,
-      error: this.#error,
-    })
+    // Method and host are tokens and action a constant: no escaping needed.
+    const t = this.target
+    let json =
+      `"method":"${this.head.method}","host":"${t.host}","path":${JSON.stringify(t.path)}` +
+      `,"action":"${v.action}","status":${this.#status},"bytes":${this.#bytesOut}` +
+      `,"duration_ms":${Math.round(durationMs * 100) / 100},"client":"${this.#client.ip}"`
+    if (v.rule !== undefined) {
+      json += `,"rule":${JSON.stringify(v.rule)}`
+    }
+    if (v.loggedHeaders !== undefined) {
+      json += `,"headers":${formatHeaders(v.loggedHeaders)}`
+    }
+    if (this.#error !== undefined) {
+      json += `,"error":${JSON.stringify(this.#error)}`
+    }
+    log.logJson(level, 'proxy', 'request', json)
   }
 }
 

@@ -21,6 +21,8 @@ export interface Target {
   pathAndQuery: string
   /** Path without the query, for rules and logs. */
   path: string
+  /** `scheme://host:port`: the upstream pool's key. */
+  key: string
 }
 
 export function parseAbsoluteTarget(target: string): Target {
@@ -50,7 +52,7 @@ export function parseAbsoluteTarget(target: string): Target {
   }
   const q = pathAndQuery.indexOf('?')
   const path = q < 0 ? pathAndQuery : pathAndQuery.slice(0, q)
-  return { scheme, host, port, authority, pathAndQuery, path }
+  return { scheme, host, port, authority, pathAndQuery, path, key: `${scheme}://${host}:${port}` }
 }
 
 /** `host:port` of a CONNECT request; the port is required. */
@@ -59,7 +61,15 @@ export function parseConnectTarget(target: string): Target {
   if (!hasPort) {
     throw new ClientError('ROXY_E_BAD_REQUEST', 'CONNECT target must be host:port')
   }
-  return { scheme: 'https', host, port, authority: target, pathAndQuery: '/', path: '/' }
+  return {
+    scheme: 'https',
+    host,
+    port,
+    authority: target,
+    pathAndQuery: '/',
+    path: '/',
+    key: `https://${host}:${port}`,
+  }
 }
 
 export function parseAuthority(

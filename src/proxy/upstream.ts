@@ -8,6 +8,7 @@
  */
 import type { Socket, SocketHandler, TLSOptions } from 'bun'
 import { UpstreamError, type RoxyErrorCode } from '../errors.ts'
+import { ResponseScan } from './http1/response-scan.ts'
 import { WriteQueue } from './write-queue.ts'
 
 /** What an upstream reports to the exchange using it. */
@@ -30,6 +31,8 @@ export class Upstream {
   readonly key: string
   socket: Socket<Upstream> | undefined
   readonly out = new WriteQueue()
+  /** Reused for every response head read on this connection. */
+  readonly scan = new ResponseScan()
   listener: UpstreamListener | undefined
   /** Called when the socket closes while the upstream rests in the pool. */
   onIdleClose: ((up: Upstream) => void) | undefined
