@@ -60,7 +60,7 @@ $(CURDIR)/.tools/bun/node_modules/.bin/bun:
 # Command-line tools the end-to-end tests drive. Installed from Debian when
 # missing and we are root; otherwise the missing ones are named.
 system-deps:
-	@bash scripts/system-deps.sh curl openssl
+	@bash scripts/system-deps.sh curl openssl chromium
 
 clean:
 	rm -rf dist .tools node_modules
