@@ -8,7 +8,8 @@
  *   bun bench/codec-micro.ts [iterations]
  */
 import { readFraming } from '../src/proxy/http1/framing.ts'
-import { parseRequestHead, parseResponseHead } from '../src/proxy/http1/head.ts'
+import { parseRequestHead } from '../src/proxy/http1/head.ts'
+import { ResponseScan, copyResponseHead } from '../src/proxy/http1/response-scan.ts'
 import { parseAbsoluteTarget } from '../src/proxy/target.ts'
 import { log } from '../src/observe/log.ts'
 
@@ -24,6 +25,8 @@ const RESPONSE = Buffer.from(
 
 type Step = { name: string; run: () => unknown }
 
+const SCAN = new ResponseScan()
+
 let sunk = 0
 log.configure('info')
 log.setSink({ write: (text) => (sunk += text.length) })
@@ -35,10 +38,10 @@ const STEPS: Step[] = [
     run: () => readFraming(parseRequestHead(REQUEST)!.headers, true),
   },
   { name: 'parseAbsoluteTarget', run: () => parseAbsoluteTarget('http://127.0.0.1:8081/') },
-  { name: 'parseResponseHead', run: () => parseResponseHead(RESPONSE) },
+  { name: 'ResponseScan.scan', run: () => SCAN.scan(RESPONSE) },
   {
-    name: 'readFraming (response)',
-    run: () => readFraming(parseResponseHead(RESPONSE)!.headers, false),
+    name: 'scan + copyResponseHead',
+    run: () => SCAN.scan(RESPONSE) && copyResponseHead(SCAN, false, '', undefined),
   },
   {
     name: 'Buffer.from(head string)',

@@ -2,7 +2,8 @@
 import { describe, expect, test } from 'bun:test'
 import { ChunkedDecoder, ChunkedError } from '../../src/proxy/http1/chunked.ts'
 import { readFraming } from '../../src/proxy/http1/framing.ts'
-import { parseRequestHead, parseResponseHead } from '../../src/proxy/http1/head.ts'
+import { parseRequestHead } from '../../src/proxy/http1/head.ts'
+import { ResponseScan, copyResponseHead } from '../../src/proxy/http1/response-scan.ts'
 import { parseAbsoluteTarget, parseConnectTarget } from '../../src/proxy/target.ts'
 import { RoxyError } from '../../src/errors.ts'
 
@@ -58,27 +59,43 @@ describe('parseRequestHead', () => {
   })
 })
 
-describe('parseResponseHead', () => {
-  test('should parse status, reason and headers', () => {
-    const head = parseResponseHead(bytes('HTTP/1.1 404 Not Found\r\nA: 1\r\n\r\n'))!
-    expect([head.status, head.reason, head.minor, head.headers]).toEqual([
-      404,
-      'Not Found',
-      1,
-      ['A', '1'],
-    ])
+describe('ResponseScan', () => {
+  function scan(text: string): ResponseScan {
+    const s = new ResponseScan()
+    expect(s.scan(bytes(text))).toBe(true)
+    return s
+  }
+
+  test('should read status, version and fields in place', () => {
+    const s = scan('HTTP/1.1 404 Not Found\r\nA: 1\r\nContent-Length: 5\r\n\r\nbody!')
+    expect([s.status, s.minor, s.count, s.body, s.contentLength]).toEqual([404, 1, 2, 'length', 5])
+    expect(s.value(0)).toBe('1')
+    expect(s.length).toBe('HTTP/1.1 404 Not Found\r\nA: 1\r\nContent-Length: 5\r\n\r\n'.length)
   })
 
-  test('should accept an empty reason phrase', () => {
-    expect(parseResponseHead(bytes('HTTP/1.0 200\r\n\r\n'))!.status).toBe(200)
+  test('should accept an empty reason phrase and wait for an incomplete head', () => {
+    expect(scan('HTTP/1.0 200\r\n\r\n').status).toBe(200)
+    expect(new ResponseScan().scan(bytes('HTTP/1.1 200 OK\r\nA: b\r\n'))).toBe(false)
   })
 
   test.each([
     ['HTTP/1.1 2000 OK\r\n\r\n'],
     ['ICY 200 OK\r\n\r\n'],
-    ['HTTP/1.1 200 OK\nA: b\r\n\r\n'],
+    ['HTTP/1.1 200 OK\r\nA : b\r\n\r\n'],
+    ['HTTP/1.1 200 OK\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n'],
+    ['HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n'],
   ])('should reject %p as an upstream protocol error', (text) => {
-    expect(codeOf(() => parseResponseHead(bytes(text)))).toBe('ROXY_E_UPSTREAM_PROTOCOL')
+    expect(codeOf(() => new ResponseScan().scan(bytes(text)))).toBe('ROXY_E_UPSTREAM_PROTOCOL')
+  })
+
+  test('should drop hop-by-hop fields and those named in Connection when copying', () => {
+    const s = scan(
+      'HTTP/1.0 200 OK\r\nServer: x\r\nConnection: keep-alive, X-Hop\r\nX-Hop: 1\r\n' +
+        'Keep-Alive: timeout=5\r\nTransfer-Encoding: chunked\r\nX-End: 2\r\n\r\n',
+    )
+    expect(s.body).toBe('chunked')
+    const out = copyResponseHead(s, false, 'X-Added: 3\r\n', bytes('BODY')).toString('latin1')
+    expect(out).toBe('HTTP/1.1 200 OK\r\nServer: x\r\nX-End: 2\r\nX-Added: 3\r\n\r\nBODY')
   })
 })
 

@@ -1,5 +1,6 @@
 /**
- * Incremental parsers for HTTP/1.x request and response heads (RFC 9112 §2–§5).
+ * Incremental parser for HTTP/1.x request heads (RFC 9112 §2–§5); response
+ * heads are read in place by response-scan.ts.
  *
  * The parser is strict on purpose: a proxy that accepts what the upstream
  * would read differently is a request-smuggling vector. Anything outside the
@@ -13,7 +14,7 @@
  * the case the client sent (forwarded as they came), values with surrounding
  * OWS removed. One array per request, no object per header.
  */
-import { ClientError, UpstreamError } from '../../errors.ts'
+import { ClientError } from '../../errors.ts'
 
 /** Request line longer than this → 414 (SPEC §3). */
 export const MAX_REQUEST_LINE = 8 * 1024
@@ -62,55 +63,6 @@ export function parseRequestHead(buf: Uint8Array): RequestHead | undefined {
   head.headers = parseFieldLines(text, lineEnd + 1, headEnd - 2)
   head.length = headEnd
   return head
-}
-
-export interface ResponseHead {
-  status: number
-  reason: string
-  minor: 0 | 1
-  headers: string[]
-  length: number
-}
-
-/**
- * Parse a response head at the start of `buf`: `undefined` while incomplete,
- * `UpstreamError` when malformed (the client then gets a 502).
- */
-export function parseResponseHead(buf: Uint8Array): ResponseHead | undefined {
-  let lineEnd: number
-  let headEnd: number
-  try {
-    lineEnd = indexOfLf(buf, 0, MAX_REQUEST_LINE + 2)
-    headEnd = lineEnd < 0 ? -1 : findHeadEnd(buf, lineEnd)
-  } catch {
-    throw new UpstreamError('ROXY_E_UPSTREAM_PROTOCOL', 'upstream sent a bare LF in its head')
-  }
-  if (headEnd < 0 || headEnd > MAX_HEAD) {
-    if (buf.length > MAX_HEAD || (lineEnd < 0 && buf.length > MAX_REQUEST_LINE)) {
-      throw new UpstreamError('ROXY_E_UPSTREAM_PROTOCOL', 'upstream response head too large')
-    }
-    return undefined
-  }
-  const text = latin1(buf, 0, headEnd)
-  const m = /^HTTP\/1\.([01]) ([1-9][0-9]{2})(?: ([^\r]*))?\r$/.exec(text.slice(0, lineEnd))
-  if (!m) {
-    throw new UpstreamError('ROXY_E_UPSTREAM_PROTOCOL', 'upstream sent a malformed status line')
-  }
-  let headers: string[]
-  try {
-    headers = parseFieldLines(text, lineEnd + 1, headEnd - 2)
-  } catch (err) {
-    throw new UpstreamError('ROXY_E_UPSTREAM_PROTOCOL', 'upstream sent a malformed header', {
-      cause: err,
-    })
-  }
-  return {
-    status: Number(m[2]),
-    reason: m[3] ?? '',
-    minor: m[1] === '1' ? 1 : 0,
-    headers,
-    length: headEnd,
-  }
 }
 
 /** Index of the next LF at or after `from` (searching at most `limit` bytes), or -1. */
