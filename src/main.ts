@@ -6,6 +6,7 @@
 import pkg from '../package.json' with { type: 'json' }
 import { ProxyApp } from './app/proxy-app.ts'
 import { CONFIG_FLAG, UsageError, parseArgs } from './cli/args.ts'
+import { runCa } from './cli/ca-command.ts'
 import { runCheck } from './cli/check-command.ts'
 import { runExplain } from './cli/explain-command.ts'
 import { defaultConfig, loadConfig, type LoadOptions, type LoadedConfig } from './config/index.ts'
@@ -58,6 +59,8 @@ async function main(argv: string[]): Promise<number> {
       return runCheck(argv.slice(1), LOAD_OPTIONS)
     case 'explain':
       return runExplain(argv.slice(1), LOAD_OPTIONS)
+    case 'ca':
+      return runCa(argv.slice(1))
   }
   if (first.startsWith('-')) {
     return run(argv)

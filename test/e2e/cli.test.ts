@@ -4,7 +4,7 @@
  */
 import { describe, expect, test } from 'bun:test'
 import { join } from 'node:path'
-import { writeFileSync } from 'node:fs'
+import { readFileSync, statSync, writeFileSync } from 'node:fs'
 import pkg from '../../package.json' with { type: 'json' }
 import { curl, httpUpstream } from '../support/net.ts'
 import { runRoxy, startRoxy, tempDir } from '../support/roxy.ts'
@@ -91,5 +91,74 @@ describe('given SIGTERM during a slow request', () => {
     expect(await roxy.proc.exited).toBe(0)
     const refused = await curl(['-x', roxy.url, `${up.origin}/after`])
     expect(refused.code).not.toBe(0)
+  })
+})
+
+describe('given roxy check, explain and ca init', () => {
+  const dir = tempDir()
+  const config = join(dir, 'rules.yaml')
+  writeFileSync(
+    config,
+    [
+      'listen: "127.0.0.1:0"',
+      'rules:',
+      '  - name: no-admin',
+      '    rule: path("/admin/*") = block',
+      '  - name: api',
+      '    rule: host("api.test") && header("X-Key") = rate_limit(5/s, header(X-Key)) + mangle',
+      '  - name: gets',
+      '    rule: "method(GET) = pass : block"',
+      '  - name: dead',
+      '    rule: host(x) = pass',
+      'headers:',
+      '  - rules: [api]',
+      '    add: [{ name: X-Via-Roxy, value: "1" }]',
+      '',
+    ].join('\n'),
+  )
+
+  test('check should exit 0 and warn about an unreachable rule', async () => {
+    const res = await runRoxy(['check', '-c', config])
+    expect(res.code).toBe(0)
+    expect(res.stdout).toContain('rule "dead" (#4) is unreachable')
+    expect(res.stdout).toContain('would start')
+  })
+
+  test('check should exit 1 on a rule syntax error, naming line and column', async () => {
+    const bad = join(dir, 'bad-rule.yaml')
+    writeFileSync(bad, 'rules:\n  - name: broken\n    rule: path("/x") = blok\n')
+    const res = await runRoxy(['check', '-c', bad])
+    expect(res.code).toBe(1)
+    expect(res.stderr).toMatch(new RegExp(`${bad}:3:\\d+: .*broken`))
+  })
+
+  test('explain should name the deciding rule, the key and the header changes', async () => {
+    const res = await runRoxy(['explain', '-c', config, 'http://api.test/v1', '-H', 'X-Key: k1'])
+    expect(res.code).toBe(0)
+    expect(res.stdout).toContain('decision: rule "api" (#2, then)')
+    expect(res.stdout).toContain('add X-Via-Roxy: 1')
+    const post = await runRoxy(['explain', '-c', config, 'http://web.test/', '-X', 'POST'])
+    expect(post.stdout).toContain('decision: rule "gets" (#3, else): block')
+  })
+
+  test('ca init should write a 0600 key, refuse to overwrite, and give a CA roxy can use', async () => {
+    const out = join(dir, 'ca')
+    const first = await runRoxy(['ca', 'init', '--out', out])
+    expect(first.code).toBe(0)
+    expect(statSync(join(out, 'ca.key')).mode & 0o777).toBe(0o600)
+    const again = await runRoxy(['ca', 'init', '--out', out])
+    expect(again.code).toBe(1)
+    expect(again.stderr).toContain('--force')
+    using origin = httpUpstream(() => new Response('plain'))
+    const roxy = await startRoxy(
+      `listen: "127.0.0.1:0"\ntls:\n  ca_cert: ${join(out, 'ca.crt')}\n  ca_key: ${join(out, 'ca.key')}\n`,
+    )
+    try {
+      const served = await curl([`${roxy.url}/ca.pem`])
+      expect(served.stdout).toBe(readFileSync(join(out, 'ca.crt'), 'utf8'))
+      expect((await curl(['-x', roxy.url, `${origin.origin}/`])).stdout).toBe('plain')
+    } finally {
+      await roxy.stop('SIGKILL')
+    }
   })
 })
