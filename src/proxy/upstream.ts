@@ -86,6 +86,11 @@ export class Upstream {
 const handlers: SocketHandler<Upstream> = {
   open(socket) {
     const up = socket.data
+    if (up.isClosed) {
+      // Its exchange ended (client gone, timeout) while the connect was under way.
+      socket.terminate()
+      return
+    }
     up.socket = socket
     up.isOpen = true
     socket.setNoDelay(true)

@@ -179,6 +179,30 @@ describe('given a raw upstream that records what it receives', () => {
     expect(up.allReceived().toLowerCase()).toContain('expect: 100-continue')
   })
 
+  test('should tunnel a WebSocket upgrade after the 101, both ways', async () => {
+    using up = rawUpstream((conn, chunk) => {
+      if (chunk.startsWith('GET ')) {
+        conn.socket.write(
+          'HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n',
+        )
+      } else {
+        conn.socket.write(`echo:${chunk}`)
+      }
+    })
+    using client = await rawClient(roxy.port)
+    client.send(
+      `GET ${up.origin}/ws HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n` +
+        'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n',
+    )
+    await client.read((t) => t.includes('\r\n\r\n'))
+    expect(client.text).toStartWith('HTTP/1.1 101 ')
+    client.send('frame-bytes')
+    await client.read((t) => t.endsWith('echo:frame-bytes'))
+    const seen = up.conns[0].received.toLowerCase()
+    expect(seen).toContain('connection: upgrade')
+    expect(seen).toContain('upgrade: websocket')
+  })
+
   test('should cut the client connection when the upstream dies mid-body', async () => {
     using up = rawUpstream((conn) => {
       conn.socket.write('HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nonly-part')
