@@ -75,7 +75,12 @@ export function spawnLogging(
     lines,
     stderr: () => errText,
     waitForLine: (match, timeoutMs = 10_000) =>
-      pollFor(() => lines.find(match), proc, timeoutMs, () => errText),
+      pollFor(
+        () => lines.find(match),
+        proc,
+        timeoutMs,
+        () => errText,
+      ),
     stop: (signal = 'SIGTERM', graceMs = 10_000) => stopProcess(proc, signal, graceMs),
   }
 }
