@@ -32,8 +32,19 @@ run: deps
 test: deps system-deps
 	$(BUN) test --timeout 30000 $(ARGS)
 
-build: deps
-	$(BUN) build --compile --minify --sourcemap src/main.ts --outfile dist/roxy
+# dist/roxy is rebuilt only when a source, the lockfile or this Makefile is
+# newer, so tests may call `make build` cheaply. --sourcemap embeds the map in
+# the executable (stack traces name src/*.ts lines) and also writes
+# dist/roxy.map. The executable must not pick up a stray .env or bunfig.toml
+# from whatever directory it is started in, hence the two --no-compile-* flags.
+BUILD_FLAGS := --compile --minify --sourcemap \
+  --no-compile-autoload-dotenv --no-compile-autoload-bunfig
+
+build: dist/roxy
+
+dist/roxy: $(shell find src -type f) package.json bun.lock Makefile | deps
+	$(BUN) build $(BUILD_FLAGS) src/main.ts --outfile $@
+	@ls -l $@ | awk '{ printf "%s: %.1f MB\n", $$NF, $$5 / 1e6 }'
 
 bench: deps
 	bash bench/run.sh $(ARGS)
