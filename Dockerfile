@@ -41,4 +41,5 @@ WORKDIR /var/lib/roxy
 ENV TMPDIR=/tmp
 EXPOSE 8080
 STOPSIGNAL SIGTERM
-ENTRYPOINT ["/roxy", "run", "-c", "/etc/roxy/config.yaml"]
+ENTRYPOINT ["/roxy"]
+CMD ["run", "-c", "/etc/roxy/config.yaml"]

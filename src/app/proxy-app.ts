@@ -47,7 +47,8 @@ export class ProxyApp {
     this.#options = options
     const config = options.config
     this.tls = setUpTls(config)
-    this.limits = new LimitsEngine({ store: openCreditStore(config.state.path) })
+    this.limits = new LimitsEngine()
+    const policy = this.#buildPolicy(config)
     this.metrics = new Metrics(() => ({
       openConnections: this.server.stats.openConnections,
       inFlight: this.server.stats.inFlight,
@@ -64,7 +65,7 @@ export class ProxyApp {
           config.serverTimeouts.tlsHandshakeTimeoutSecs * 1000,
           ctx,
         ),
-      policy: new RulePolicy(config, this.limits),
+      policy,
       observer: this.metrics,
       routes: {
         '/ca.pem': () => ({
@@ -137,6 +138,19 @@ export class ProxyApp {
     }
   }
 
+  /**
+   * The policy of one snapshot. The credit store is opened the first time a
+   * snapshot has a credit rule: a config without credits never needs
+   * `state.path` to be writable. Throws `ROXY_E_STATE_STORE` when it cannot open.
+   */
+  #buildPolicy(config: RoxyConfig): RulePolicy {
+    const policy = new RulePolicy(config, this.limits)
+    if (policy.hasCredits && !this.limits.hasStore) {
+      this.limits.attachStore(openCreditStore(config.state.path))
+    }
+    return policy
+  }
+
   #counterKeys(): number {
     const stats = this.limits.stats()
     return stats.rateKeys + stats.creditKeys
@@ -144,7 +158,17 @@ export class ProxyApp {
 
   #applyReload(result: ReloadResult): void {
     const config = result.config
-    this.server.setPolicy(new RulePolicy(config, this.limits))
+    let policy: RulePolicy
+    try {
+      policy = this.#buildPolicy(config)
+    } catch (err) {
+      log.error('reload', 'config rejected; keeping the running config', {
+        file: this.#options.path,
+        error: err,
+      })
+      return
+    }
+    this.server.setPolicy(policy)
     this.server.setRouting(
       config.resolve.map((entry) => [entry.glob, entry.address] as const),
       config.mitm.bypass,

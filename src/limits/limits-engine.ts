@@ -64,6 +64,23 @@ export class LimitsEngine {
     this.#store?.load((record) => this.#ledger.restore(record))
   }
 
+  /** Whether credit balances are kept in a store (else memory only). */
+  get hasStore(): boolean {
+    return this.#store !== undefined
+  }
+
+  /**
+   * Start keeping credits in `store`, restoring what it holds: for an engine
+   * made before any rule needed credits (a reload may bring the first).
+   */
+  attachStore(store: CreditStore | undefined): void {
+    if (this.#store || !store) {
+      return
+    }
+    this.#store = store
+    store.load((record) => this.#ledger.restore(record))
+  }
+
   /**
    * Decide one request. Writes into `out` (by default one object owned by the
    * engine and reused by the next call: copy the headers before awaiting).

@@ -50,6 +50,11 @@ export class RulePolicy implements RequestPolicy {
     this.#buildSpecs(config)
   }
 
+  /** Some rule spends credits (so balances need the store). */
+  get hasCredits(): boolean {
+    return this.#creditSpecs.size > 0
+  }
+
   decide(req: PolicyRequest): Verdict {
     const decision = this.ruleSet.evaluate(req)
     const rule = decision.rule

@@ -37,9 +37,10 @@ describe('given the Dockerfile', () => {
   })
 
   test('should start /roxy on /etc/roxy/config.yaml, a file the image holds', () => {
-    const entry = JSON.parse(findArgs('ENTRYPOINT'))
-    expect(entry).toEqual(['/roxy', 'run', '-c', '/etc/roxy/config.yaml'])
-    expect(existsSync(join(skeleton, entry[3]))).toBe(true)
+    expect(JSON.parse(findArgs('ENTRYPOINT'))).toEqual(['/roxy'])
+    const cmd = JSON.parse(findArgs('CMD'))
+    expect(cmd).toEqual(['run', '-c', '/etc/roxy/config.yaml'])
+    expect(existsSync(join(skeleton, cmd[2]))).toBe(true)
   })
 
   test('should expose the port the shipped config listens on, on every interface', () => {
