@@ -3,6 +3,7 @@
  * 127.0.0.1 on port 0; callers stop them (`using`/`await using`).
  */
 import type { Server, Socket, TCPSocketListener } from 'bun'
+import { runCommand } from './run-command.ts'
 
 /** An HTTP upstream built on Bun.serve. */
 export function httpUpstream(
@@ -153,18 +154,9 @@ export function splitResponses(
 }
 
 /** Run curl with args; returns status code, stdout and stderr. Never uses a proxy from the environment. */
-export async function curl(args: string[], timeoutMs = 20_000) {
-  const proc = Bun.spawn(['curl', '-sS', ...args], {
-    stdout: 'pipe',
-    stderr: 'pipe',
+export function curl(args: string[], timeoutMs = 20_000) {
+  return runCommand(['curl', '-sS', ...args], {
     env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp' },
+    timeoutMs,
   })
-  const timer = setTimeout(() => proc.kill('SIGKILL'), timeoutMs)
-  const [stdout, stderr, code] = await Promise.all([
-    new Response(proc.stdout).text(),
-    new Response(proc.stderr).text(),
-    proc.exited,
-  ])
-  clearTimeout(timer)
-  return { code, stdout, stderr }
 }

@@ -7,6 +7,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Subprocess } from 'bun'
+import { runCommand } from './run-command.ts'
 
 const MAIN = join(import.meta.dir, '../../src/main.ts')
 
@@ -121,24 +122,11 @@ export async function startRoxy(
 }
 
 /** Run the roxy command line to completion (check, explain, ca init, bad configs). */
-export async function runRoxy(
+export function runRoxy(
   args: string[],
   env: Record<string, string> = {},
 ): Promise<{ code: number; stdout: string; stderr: string }> {
-  const proc = Bun.spawn(['bun', MAIN, ...args], {
-    stdin: 'ignore',
-    stdout: 'pipe',
-    stderr: 'pipe',
-    env: { ...process.env, ...env },
-  })
-  const timer = setTimeout(() => proc.kill('SIGKILL'), 15_000)
-  const [stdout, stderr, code] = await Promise.all([
-    new Response(proc.stdout).text(),
-    new Response(proc.stderr).text(),
-    proc.exited,
-  ])
-  clearTimeout(timer)
-  return { code, stdout, stderr }
+  return runCommand(['bun', MAIN, ...args], { env: { ...process.env, ...env } })
 }
 
 async function readLines(stream: ReadableStream<Uint8Array>, onLine: (line: string) => void) {

@@ -131,8 +131,11 @@ function readConnection(framing: Framing, value: string): void {
   }
 }
 
-/** Content-Length: 1*DIGIT; repeats allowed only when identical (RFC 9110 §8.6). */
-function mergeContentLength(previous: number, value: string, isRequest: boolean): number {
+/**
+ * Content-Length: 1*DIGIT; repeats allowed only when identical (RFC 9110 §8.6).
+ * `previous` is the length read so far (-1: none). Throws on a bad or differing value.
+ */
+export function mergeContentLength(previous: number, value: string, isRequest: boolean): number {
   let parsed = -1
   for (const part of value.split(',')) {
     const digits = part.trim()
@@ -151,7 +154,8 @@ function mergeContentLength(previous: number, value: string, isRequest: boolean)
   return parsed
 }
 
-function isChunkedLast(te: string): boolean {
+/** The final transfer coding is `chunked` (RFC 9112 §6.3). */
+export function isChunkedLast(te: string): boolean {
   const comma = te.lastIndexOf(',')
   return (
     te

@@ -12,7 +12,7 @@
  * extra tokens) are turned into strings.
  */
 import { UpstreamError } from '../../errors.ts'
-import type { BodyKind } from './framing.ts'
+import { isChunkedLast, mergeContentLength, type BodyKind } from './framing.ts'
 import { MAX_HEAD } from './head.ts'
 
 const CR = 13
@@ -263,19 +263,11 @@ export class ResponseScan {
   }
 
   #readContentLength(value: string): void {
-    let parsed = -1
-    for (const part of value.split(',')) {
-      const digits = part.trim()
-      if (!/^[0-9]{1,15}$/.test(digits)) {
-        throw protocolError(`invalid Content-Length ${JSON.stringify(value)}`)
-      }
-      const n = Number(digits)
-      if ((parsed >= 0 && n !== parsed) || (this.hasContentLength && n !== this.contentLength)) {
-        throw protocolError('differing Content-Length values')
-      }
-      parsed = n
-    }
-    this.contentLength = parsed
+    this.contentLength = mergeContentLength(
+      this.hasContentLength ? this.contentLength : -1,
+      value,
+      false,
+    )
     this.hasContentLength = true
   }
 
@@ -304,16 +296,6 @@ function findEnd(buf: Uint8Array): number {
     lf = buf.indexOf(LF, lf + 1)
   }
   return -1
-}
-
-function isChunkedLast(te: string): boolean {
-  const comma = te.lastIndexOf(',')
-  return (
-    te
-      .slice(comma + 1)
-      .trim()
-      .toLowerCase() === 'chunked'
-  )
 }
 
 function protocolError(what: string): UpstreamError {
