@@ -29,7 +29,7 @@ import type { Socket, SocketHandler, TLSOptions, TLSUpgradeOptions } from 'bun'
 import { classifyClientTlsFailure } from './classify-tls-error.ts'
 import type { ClientTlsFailure } from './classify-tls-error.ts'
 
-/** Certificate chain and key presented to the client (a `LeafCredentials` fits). */
+/** Certificate chain and key presented to the client, PEM (a `LeafCredentials` fits). */
 export interface InterceptCredentials {
   cert: string
   key: string
@@ -46,11 +46,6 @@ export interface TlsInterceptorOptions<Data> {
   handshakeTimeoutMs: number
   /** Called once when a client's handshake fails or times out, before `close`. */
   onHandshakeFailure?: (socket: Socket<Data>, failure: ClientTlsFailure) => void
-  /**
-   * Bun's `lowMemoryMode` (SSL_MODE_RELEASE_BUFFERS): frees TLS buffers of idle
-   * connections at some CPU cost. @default false
-   */
-  lowMemory?: boolean
 }
 
 /** First byte of a TLS record carrying a handshake message (RFC 8446 §5.1). */
@@ -87,6 +82,7 @@ export function isTlsClientHello(bytes: Uint8Array): boolean {
 export class TlsInterceptor<Data> {
   #options: TlsInterceptorOptions<Data>
   #states = new WeakMap<Socket<Data>, HandshakeState>()
+  #tlsOptions = new WeakMap<InterceptCredentials, TLSOptions>()
   #handshaking = 0
 
   constructor(options: TlsInterceptorOptions<Data>) {
@@ -143,14 +139,18 @@ export class TlsInterceptor<Data> {
   }
 
   #buildTlsOptions(credentials: InterceptCredentials): TLSOptions {
-    return {
-      cert: credentials.cert,
-      key: credentials.key,
-      ALPNProtocols: ALPN_HTTP1,
-      requestCert: false,
-      rejectUnauthorized: false,
-      lowMemoryMode: this.#options.lowMemory ?? false,
+    let options = this.#tlsOptions.get(credentials)
+    if (!options) {
+      options = {
+        cert: credentials.cert,
+        key: credentials.key,
+        ALPNProtocols: ALPN_HTTP1,
+        requestCert: false,
+        rejectUnauthorized: false,
+      }
+      this.#tlsOptions.set(credentials, options)
     }
+    return options
   }
 
   /** Per-tunnel wrappers for the lifecycle events; data, drain and end go straight through. */
@@ -209,6 +209,7 @@ export class TlsInterceptor<Data> {
     this.#handshaking--
     if (state.timer) {
       clearTimeout(state.timer)
+      state.timer = undefined // the closures outlive the handshake; let the timer go
     }
   }
 

@@ -9,6 +9,7 @@ import type { Socket, TCPSocketListener } from 'bun'
 import type { CertCache } from '../../src/tls/cert-cache.ts'
 import type { ClientTlsFailure } from '../../src/tls/classify-tls-error.ts'
 import { TlsInterceptor, isTlsClientHello } from '../../src/tls/intercept.ts'
+import type { InterceptCredentials } from '../../src/tls/intercept.ts'
 
 interface RawConn {
   stage: 'connect' | 'first-bytes' | 'minting' | 'intercepted' | 'closed'
@@ -40,11 +41,19 @@ export interface InterceptProxy {
 
 const MAX_PENDING_BYTES = 64 * 1024
 
-export function startInterceptProxy(cache: CertCache, handshakeTimeoutMs = 5000): InterceptProxy {
+export interface InterceptProxyOptions {
+  /** @default 5000 */
+  handshakeTimeoutMs?: number
+}
+
+export function startInterceptProxy(
+  cache: CertCache,
+  options: InterceptProxyOptions = {},
+): InterceptProxy {
   const stats = { connects: 0, requests: 0, openRaw: 0, intercepts: 0, secured: 0, tlsCloses: 0 }
   const failures: InterceptProxy['failures'] = []
   const interceptor = new TlsInterceptor<InnerConn>({
-    handshakeTimeoutMs,
+    handshakeTimeoutMs: options.handshakeTimeoutMs ?? 5000,
     handlers: {
       open() {
         stats.secured++
@@ -153,7 +162,7 @@ export function startInterceptProxy(cache: CertCache, handshakeTimeoutMs = 5000)
     raw: Socket<RawConn>,
     conn: RawConn,
     bytes: Uint8Array,
-    credentials: { cert: string; key: string },
+    credentials: InterceptCredentials,
   ): void {
     conn.stage = 'intercepted'
     stats.intercepts++

@@ -24,10 +24,9 @@ let proxy: InterceptProxy
 beforeAll(() => {
   dir = makeTempDir('intercept')
   ca = createEphemeralCa({ dir: dir.path })
-  proxy = startInterceptProxy(
-    new CertCache(new LeafIssuer(ca), { capacity: 16 }),
-    HANDSHAKE_TIMEOUT_MS,
-  )
+  proxy = startInterceptProxy(new CertCache(new LeafIssuer(ca), { capacity: 16 }), {
+    handshakeTimeoutMs: HANDSHAKE_TIMEOUT_MS,
+  })
 })
 afterAll(() => {
   proxy.stop()
