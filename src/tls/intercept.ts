@@ -12,9 +12,9 @@
  * The bytes are fed to the TLS engine synchronously, before the call returns, so handshake
  * and close callbacks can fire inside it; this module keeps its state in closures made
  * before the call for that reason. Alternatives measured (docs/tls.md): a node:tls
- * TLSSocket over a JS Duplex (about 1.6x the CPU per handshake) and relaying into an
- * internal `Bun.listen({ tls })` (an extra socket pair per tunnel, slowest per request,
- * and no per-host certificate without SNI callbacks).
+ * TLSSocket over a JS Duplex (1.3 to 1.8x the CPU, about 4x the memory per idle tunnel)
+ * and relaying into an internal `Bun.listen({ tls })` (two more sockets per tunnel, 2 to
+ * 3x the CPU per request, no per-host certificate without SNI callbacks).
  *
  * Two Bun behaviours the proxy must handle (oven-sh/bun#36534 describes the first):
  * 1. The raw half keeps firing the listener's `data` handler with the ciphertext ("raw
@@ -76,8 +76,9 @@ export function isTlsClientHello(bytes: Uint8Array): boolean {
  *
  * @example
  *   const interceptor = new TlsInterceptor({ handlers: http1Handlers, handshakeTimeoutMs: 15_000 })
- *   // in the listener's data handler, after the 200 and with the first tunnel bytes:
- *   conn.tls = interceptor.intercept(socket, chunk, cache.getCached(host) ?? await cache.issue(host), conn)
+ *   // in the listener's data handler, after the 200, with the first tunnel bytes; while a
+ *   // leaf is minted, buffer what else arrives (docs/tls.md, test/tls/intercept-proxy.ts)
+ *   conn.tls = interceptor.intercept(socket, chunk, leaf, innerConn)
  */
 export class TlsInterceptor<Data> {
   #options: TlsInterceptorOptions<Data>

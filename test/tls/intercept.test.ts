@@ -10,7 +10,7 @@ import { join } from 'node:path'
 import { CertCache } from '../../src/tls/cert-cache.ts'
 import { createEphemeralCa } from '../../src/tls/certificate-authority.ts'
 import type { CertificateAuthority } from '../../src/tls/certificate-authority.ts'
-import { isTlsClientHello } from '../../src/tls/intercept.ts'
+import { TlsInterceptor, isTlsClientHello } from '../../src/tls/intercept.ts'
 import { LeafIssuer } from '../../src/tls/leaf-issuer.ts'
 import { makeTempDir, run, waitFor } from './helpers.ts'
 import { startInterceptProxy } from './intercept-proxy.ts'
@@ -176,6 +176,39 @@ describe('the plaintext socket of an intercepted tunnel', () => {
       expect(paused.stats.requests).toBe(1)
     } finally {
       paused.stop()
+    }
+  })
+})
+
+describe('credentials Bun refuses', () => {
+  test('should throw from intercept, leave the raw socket to the caller and count no handshake', async () => {
+    const interceptor = new TlsInterceptor<object>({
+      handlers: { data() {} },
+      handshakeTimeoutMs: 1000,
+    })
+    let thrown: unknown
+    const server = Bun.listen({
+      hostname: '127.0.0.1',
+      port: 0,
+      socket: {
+        data(raw, chunk) {
+          try {
+            interceptor.intercept(raw, chunk, { cert: 'not a pem', key: 'not a pem' }, {})
+          } catch (err) {
+            thrown = err
+            raw.terminate()
+          }
+        },
+      },
+    })
+    try {
+      const client = connect(server.port, '127.0.0.1', () => client.write(PARTIAL_CLIENT_HELLO))
+      client.on('error', () => {})
+      await waitClosed(client)
+      expect(String(thrown)).toContain('NO_START_LINE')
+      expect(interceptor.handshaking).toBe(0)
+    } finally {
+      server.stop(true)
     }
   })
 })
