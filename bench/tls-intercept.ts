@@ -214,7 +214,7 @@ async function startServer(mode: string): Promise<{ port: number; stop(): void }
       const interceptor = new TlsInterceptor({ handlers: answer, handshakeTimeoutMs: 15_000 })
       const server = listenConnect((raw, first) => {
         const credentials = cache.getCached('localhost') ?? leaf
-        interceptor.intercept(raw as Socket<unknown>, first, credentials, undefined)
+        interceptor.intercept(raw, first, credentials, undefined)
       })
       await cache.issue('localhost')
       return { port: server.port, stop: () => server.stop(true) }

@@ -100,8 +100,8 @@ export class TlsInterceptor<Data> {
    * of the ClientHello) into the engine. Returns the plaintext socket, whose `data` is
    * `data`. Throws when Bun refuses the credentials; `raw` is then the caller's to close.
    */
-  intercept(
-    raw: Socket<unknown>,
+  intercept<RawData>(
+    raw: Socket<RawData>,
     firstBytes: Uint8Array,
     credentials: InterceptCredentials,
     data: Data,

@@ -193,7 +193,7 @@ export function startInterceptProxy(
   ): void {
     conn.stage = 'intercepted'
     stats.intercepts++
-    conn.tls = interceptor.intercept(raw as Socket<unknown>, bytes, credentials, {
+    conn.tls = interceptor.intercept(raw, bytes, credentials, {
       host: conn.host,
       buffered: '',
       bodyLeft: 0,
