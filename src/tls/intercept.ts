@@ -12,9 +12,9 @@
  * The bytes are fed to the TLS engine synchronously, before the call returns, so handshake
  * and close callbacks can fire inside it; this module keeps its state in closures made
  * before the call for that reason. Alternatives measured (docs/tls.md): a node:tls
- * TLSSocket over a JS Duplex (about 1.6x the CPU per handshake) and relaying into an
- * internal `Bun.listen({ tls })` (an extra socket pair per tunnel, slowest per request,
- * and no per-host certificate without SNI callbacks).
+ * TLSSocket over a JS Duplex (1.3 to 1.8x the CPU, about 4x the memory per idle tunnel)
+ * and relaying into an internal `Bun.listen({ tls })` (two more sockets per tunnel, 2 to
+ * 3x the CPU per request, no per-host certificate without SNI callbacks).
  *
  * Two Bun behaviours the proxy must handle (oven-sh/bun#36534 describes the first):
  * 1. The raw half keeps firing the listener's `data` handler with the ciphertext ("raw
@@ -29,7 +29,7 @@ import type { Socket, SocketHandler, TLSOptions, TLSUpgradeOptions } from 'bun'
 import { classifyClientTlsFailure } from './classify-tls-error.ts'
 import type { ClientTlsFailure } from './classify-tls-error.ts'
 
-/** Certificate chain and key presented to the client (a `LeafCredentials` fits). */
+/** Certificate chain and key presented to the client, PEM (a `LeafCredentials` fits). */
 export interface InterceptCredentials {
   cert: string
   key: string
@@ -46,11 +46,6 @@ export interface TlsInterceptorOptions<Data> {
   handshakeTimeoutMs: number
   /** Called once when a client's handshake fails or times out, before `close`. */
   onHandshakeFailure?: (socket: Socket<Data>, failure: ClientTlsFailure) => void
-  /**
-   * Bun's `lowMemoryMode` (SSL_MODE_RELEASE_BUFFERS): frees TLS buffers of idle
-   * connections at some CPU cost. @default false
-   */
-  lowMemory?: boolean
 }
 
 /** First byte of a TLS record carrying a handshake message (RFC 8446 §5.1). */
@@ -81,12 +76,14 @@ export function isTlsClientHello(bytes: Uint8Array): boolean {
  *
  * @example
  *   const interceptor = new TlsInterceptor({ handlers: http1Handlers, handshakeTimeoutMs: 15_000 })
- *   // in the listener's data handler, after the 200 and with the first tunnel bytes:
- *   conn.tls = interceptor.intercept(socket, chunk, cache.getCached(host) ?? await cache.issue(host), conn)
+ *   // in the listener's data handler, after the 200, with the first tunnel bytes; while a
+ *   // leaf is minted, buffer what else arrives (docs/tls.md, test/tls/intercept-proxy.ts)
+ *   conn.tls = interceptor.intercept(socket, chunk, leaf, innerConn)
  */
 export class TlsInterceptor<Data> {
   #options: TlsInterceptorOptions<Data>
   #states = new WeakMap<Socket<Data>, HandshakeState>()
+  #tlsOptions = new WeakMap<InterceptCredentials, TLSOptions>()
   #handshaking = 0
 
   constructor(options: TlsInterceptorOptions<Data>) {
@@ -103,8 +100,8 @@ export class TlsInterceptor<Data> {
    * of the ClientHello) into the engine. Returns the plaintext socket, whose `data` is
    * `data`. Throws when Bun refuses the credentials; `raw` is then the caller's to close.
    */
-  intercept(
-    raw: Socket<unknown>,
+  intercept<RawData>(
+    raw: Socket<RawData>,
     firstBytes: Uint8Array,
     credentials: InterceptCredentials,
     data: Data,
@@ -143,14 +140,18 @@ export class TlsInterceptor<Data> {
   }
 
   #buildTlsOptions(credentials: InterceptCredentials): TLSOptions {
-    return {
-      cert: credentials.cert,
-      key: credentials.key,
-      ALPNProtocols: ALPN_HTTP1,
-      requestCert: false,
-      rejectUnauthorized: false,
-      lowMemoryMode: this.#options.lowMemory ?? false,
+    let options = this.#tlsOptions.get(credentials)
+    if (!options) {
+      options = {
+        cert: credentials.cert,
+        key: credentials.key,
+        ALPNProtocols: ALPN_HTTP1,
+        requestCert: false,
+        rejectUnauthorized: false,
+      }
+      this.#tlsOptions.set(credentials, options)
     }
+    return options
   }
 
   /** Per-tunnel wrappers for the lifecycle events; data, drain and end go straight through. */
@@ -209,6 +210,7 @@ export class TlsInterceptor<Data> {
     this.#handshaking--
     if (state.timer) {
       clearTimeout(state.timer)
+      state.timer = undefined // the closures outlive the handshake; let the timer go
     }
   }
 

@@ -14,10 +14,12 @@
  */
 import { X509Certificate } from 'node:crypto'
 import { readFileSync } from 'node:fs'
-import { createSecureContext, getCACertificates } from 'node:tls'
+import { getCACertificates } from 'node:tls'
 import { isIP } from 'node:net'
 import type { TLSOptions } from 'bun'
 import { RoxyError } from '../errors.ts'
+import { createNativeSecureContext } from './native-secure-context.ts'
+import type { NativeSecureContext } from './native-secure-context.ts'
 
 export interface UpstreamTlsSettings {
   /** `upstream_ca`: a PEM bundle of extra CAs trusted for upstream TLS. */
@@ -26,12 +28,9 @@ export interface UpstreamTlsSettings {
   unsafeSkipVerify: boolean
 }
 
-/**
- * Bun's TLS options plus `secureContext`, which Bun 1.4.5 accepts (the `.context` of a
- * node:tls SecureContext) but bun-types does not declare.
- */
+/** Bun's TLS options plus `secureContext` (see native-secure-context.ts). */
 export interface UpstreamTlsOptions extends TLSOptions {
-  secureContext?: unknown
+  secureContext?: NativeSecureContext
 }
 
 /** Builds the per-host options; made once per settings, cheap per connection. */
@@ -75,10 +74,9 @@ export function buildUpstreamTls(
 }
 
 /** The runtime's default roots plus the bundle, as one native secure context. */
-function buildTrustContext(bundlePath: string): unknown {
+function buildTrustContext(bundlePath: string): NativeSecureContext {
   const extra = readBundle(bundlePath)
-  const roots = [...getCACertificates('default'), ...extra]
-  return (createSecureContext({ ca: roots }) as unknown as { context: unknown }).context
+  return createNativeSecureContext({ ca: [...getCACertificates('default'), ...extra] })
 }
 
 function readBundle(path: string): string[] {

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { X509Certificate } from 'node:crypto'
-import { chmodSync, readdirSync, readFileSync, statSync } from 'node:fs'
-import { join } from 'node:path'
+import { chmodSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs'
+import { dirname, join } from 'node:path'
 import { RoxyError } from '../../src/errors.ts'
 import type { RoxyErrorCode } from '../../src/errors.ts'
 import { createEphemeralCa, initCa, loadCa } from '../../src/tls/certificate-authority.ts'
@@ -177,6 +177,7 @@ describe('createEphemeralCa', () => {
 
   test('should make a private temp directory when none is given', () => {
     const ca = createEphemeralCa()
+    rmSync(dirname(ca.certPath), { recursive: true })
     expect(ca.certPath).toMatch(/roxy-ca-[^/]+\/roxy-ca\.pem$/)
   })
 })

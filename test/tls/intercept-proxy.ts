@@ -9,6 +9,7 @@ import type { Socket, TCPSocketListener } from 'bun'
 import type { CertCache } from '../../src/tls/cert-cache.ts'
 import type { ClientTlsFailure } from '../../src/tls/classify-tls-error.ts'
 import { TlsInterceptor, isTlsClientHello } from '../../src/tls/intercept.ts'
+import type { InterceptCredentials } from '../../src/tls/intercept.ts'
 
 interface RawConn {
   stage: 'connect' | 'first-bytes' | 'minting' | 'intercepted' | 'closed'
@@ -20,12 +21,16 @@ interface RawConn {
 interface InnerConn {
   host: string
   buffered: string
+  /** Body bytes of a `/big/N` response still to write. */
+  bodyLeft: number
 }
 
 export interface InterceptProxy {
   port: number
   interceptor: TlsInterceptor<InnerConn>
   failures: Array<{ host: string } & ClientTlsFailure>
+  /** Every plaintext socket whose handshake succeeded, in order. */
+  secured: Array<Socket<InnerConn>>
   /** `openRaw` is a gauge; `intercepts - tlsCloses` is the count of live TLS sockets. */
   stats: {
     connects: number
@@ -34,23 +39,54 @@ export interface InterceptProxy {
     intercepts: number
     secured: number
     tlsCloses: number
+    /** `write` calls that took fewer bytes than offered, and `drain` events after them. */
+    partialWrites: number
+    drains: number
   }
   stop(): void
 }
 
 const MAX_PENDING_BYTES = 64 * 1024
 
-export function startInterceptProxy(cache: CertCache, handshakeTimeoutMs = 5000): InterceptProxy {
-  const stats = { connects: 0, requests: 0, openRaw: 0, intercepts: 0, secured: 0, tlsCloses: 0 }
+export interface InterceptProxyOptions {
+  /** @default 5000 */
+  handshakeTimeoutMs?: number
+  /** Pause each TLS socket as soon as it is secured; the test resumes it via `secured`. */
+  pauseOnOpen?: boolean
+}
+
+export function startInterceptProxy(
+  cache: CertCache,
+  options: InterceptProxyOptions = {},
+): InterceptProxy {
+  const stats = {
+    connects: 0,
+    requests: 0,
+    openRaw: 0,
+    intercepts: 0,
+    secured: 0,
+    tlsCloses: 0,
+    partialWrites: 0,
+    drains: 0,
+  }
+  const secured: Array<Socket<InnerConn>> = []
   const failures: InterceptProxy['failures'] = []
   const interceptor = new TlsInterceptor<InnerConn>({
-    handshakeTimeoutMs,
+    handshakeTimeoutMs: options.handshakeTimeoutMs ?? 5000,
     handlers: {
-      open() {
+      open(tls) {
         stats.secured++
+        secured.push(tls)
+        if (options.pauseOnOpen) {
+          tls.pause()
+        }
       },
       data(tls, chunk) {
         answerRequests(tls, chunk, stats)
+      },
+      drain(tls) {
+        stats.drains++
+        writeBody(tls, stats)
       },
       close() {
         stats.tlsCloses++
@@ -153,13 +189,14 @@ export function startInterceptProxy(cache: CertCache, handshakeTimeoutMs = 5000)
     raw: Socket<RawConn>,
     conn: RawConn,
     bytes: Uint8Array,
-    credentials: { cert: string; key: string },
+    credentials: InterceptCredentials,
   ): void {
     conn.stage = 'intercepted'
     stats.intercepts++
-    conn.tls = interceptor.intercept(raw as Socket<unknown>, bytes, credentials, {
+    conn.tls = interceptor.intercept(raw, bytes, credentials, {
       host: conn.host,
       buffered: '',
+      bodyLeft: 0,
     })
   }
 
@@ -167,12 +204,18 @@ export function startInterceptProxy(cache: CertCache, handshakeTimeoutMs = 5000)
     port: server.port,
     interceptor,
     failures,
+    secured,
     stats,
     stop: () => server.stop(true),
   }
 }
 
-/** Answer each complete request head with `hello <host> <path>`; requests have no body. */
+const BODY_CHUNK = Buffer.alloc(64 * 1024, 'x')
+
+/**
+ * Answer each complete request head (requests have no body): `/big/N` with N bytes
+ * written under backpressure, anything else with `hello <host> <path>`.
+ */
 function answerRequests(
   tls: Socket<InnerConn>,
   chunk: Buffer,
@@ -185,11 +228,29 @@ function answerRequests(
     const head = conn.buffered.slice(0, end)
     conn.buffered = conn.buffered.slice(end + 4)
     const path = head.split(' ')[1] ?? '/'
-    const body = `hello ${conn.host} ${path}`
+    const size = /^\/big\/(\d+)$/.exec(path)?.[1]
+    const body = size ? '' : `hello ${conn.host} ${path}`
+    const length = size ? Number(size) : body.length
     stats.requests++
     tls.write(
-      `HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: ${body.length}\r\n\r\n${body}`,
+      `HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: ${length}\r\n\r\n${body}`,
     )
+    conn.bodyLeft = size ? length : 0
+    writeBody(tls, stats)
     end = conn.buffered.indexOf('\r\n\r\n')
+  }
+}
+
+/** Write body chunks until the socket takes less than offered; `drain` calls again. */
+function writeBody(tls: Socket<InnerConn>, stats: InterceptProxy['stats']): void {
+  const conn = tls.data
+  while (conn.bodyLeft > 0) {
+    const offered = Math.min(BODY_CHUNK.length, conn.bodyLeft)
+    const written = tls.write(BODY_CHUNK, 0, offered)
+    conn.bodyLeft -= Math.max(written, 0)
+    if (written < offered) {
+      stats.partialWrites++
+      return
+    }
   }
 }

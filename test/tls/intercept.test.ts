@@ -10,7 +10,7 @@ import { join } from 'node:path'
 import { CertCache } from '../../src/tls/cert-cache.ts'
 import { createEphemeralCa } from '../../src/tls/certificate-authority.ts'
 import type { CertificateAuthority } from '../../src/tls/certificate-authority.ts'
-import { isTlsClientHello } from '../../src/tls/intercept.ts'
+import { TlsInterceptor, isTlsClientHello } from '../../src/tls/intercept.ts'
 import { LeafIssuer } from '../../src/tls/leaf-issuer.ts'
 import { makeTempDir, run, waitFor } from './helpers.ts'
 import { startInterceptProxy } from './intercept-proxy.ts'
@@ -24,10 +24,9 @@ let proxy: InterceptProxy
 beforeAll(() => {
   dir = makeTempDir('intercept')
   ca = createEphemeralCa({ dir: dir.path })
-  proxy = startInterceptProxy(
-    new CertCache(new LeafIssuer(ca), { capacity: 16 }),
-    HANDSHAKE_TIMEOUT_MS,
-  )
+  proxy = startInterceptProxy(new CertCache(new LeafIssuer(ca), { capacity: 16 }), {
+    handshakeTimeoutMs: HANDSHAKE_TIMEOUT_MS,
+  })
 })
 afterAll(() => {
   proxy.stop()
@@ -129,6 +128,88 @@ describe('a CONNECT tunnel intercepted with the minted leaf', () => {
     expect(text.stdout).toContain('IP Address:0:0:0:0:0:0:0:1')
     expect(pems[1].replace(/\n/g, '')).toBe(ca.certPem.replace(/\n/g, ''))
     await expectNoLeak()
+  })
+})
+
+describe('the plaintext socket of an intercepted tunnel', () => {
+  test('should stream a 16 MiB body with backpressure: partial writes, then drain', async () => {
+    const size = 16 * 1024 * 1024
+    const before = { ...proxy.stats }
+    const res = await curl([
+      '--cacert',
+      ca.certPath,
+      '--limit-rate',
+      '64M',
+      '-o',
+      '/dev/null',
+      '-w',
+      '%{size_download}',
+      `https://big.test/big/${size}`,
+    ])
+    expect(res.stdout).toBe(String(size))
+    expect(proxy.stats.partialWrites).toBeGreaterThan(before.partialWrites)
+    expect(proxy.stats.drains).toBeGreaterThan(before.drains)
+    await expectNoLeak()
+  })
+
+  test('should deliver nothing while paused, and the request once resumed', async () => {
+    const paused = startInterceptProxy(new CertCache(new LeafIssuer(ca), { capacity: 4 }), {
+      pauseOnOpen: true,
+    })
+    try {
+      const pending = run([
+        'curl',
+        '-sS',
+        '--max-time',
+        '10',
+        '-x',
+        `http://127.0.0.1:${paused.port}`,
+        '--cacert',
+        ca.certPath,
+        'https://paused.test/p',
+      ])
+      await waitFor(() => paused.secured.length === 1)
+      await Bun.sleep(100) // a negative check needs some time: the request is in flight
+      expect(paused.stats.requests).toBe(0)
+      paused.secured[0].resume()
+      expect((await pending).stdout).toBe('hello paused.test /p')
+      expect(paused.stats.requests).toBe(1)
+    } finally {
+      paused.stop()
+    }
+  })
+})
+
+describe('credentials Bun refuses', () => {
+  test('should throw from intercept, leave the raw socket to the caller and count no handshake', async () => {
+    const interceptor = new TlsInterceptor<object>({
+      handlers: { data() {} },
+      handshakeTimeoutMs: 1000,
+    })
+    let thrown: unknown
+    const server = Bun.listen({
+      hostname: '127.0.0.1',
+      port: 0,
+      socket: {
+        data(raw, chunk) {
+          try {
+            interceptor.intercept(raw, chunk, { cert: 'not a pem', key: 'not a pem' }, {})
+          } catch (err) {
+            thrown = err
+            raw.terminate()
+          }
+        },
+      },
+    })
+    try {
+      const client = connect(server.port, '127.0.0.1', () => client.write(PARTIAL_CLIENT_HELLO))
+      client.on('error', () => {})
+      await waitClosed(client)
+      expect(String(thrown)).toContain('NO_START_LINE')
+      expect(interceptor.handshaking).toBe(0)
+    } finally {
+      server.stop(true)
+    }
   })
 })
 
