@@ -6,6 +6,8 @@
  * Reload swaps one reference per concern (SPEC §7): the server's policy and
  * routing. Counters live outside the snapshot, so they survive.
  */
+import { rmSync } from 'node:fs'
+import { dirname } from 'node:path'
 import type { ConfigError } from '../errors.ts'
 import { formatProblem } from '../errors.ts'
 import {
@@ -131,6 +133,10 @@ export class ProxyApp {
     this.metrics.stop()
     await this.server.stop(this.#options.config.shutdownGraceSecs * 1000)
     this.#stopLimitsTimers?.()
+    if (this.tls.ca.ephemeral) {
+      // The ephemeral CA dies with the process: leave no file behind.
+      rmSync(dirname(this.tls.ca.certPath), { recursive: true, force: true })
+    }
     try {
       this.limits.close()
     } catch (err) {

@@ -51,7 +51,8 @@ export async function startRoxy(
     stdin: 'ignore',
     stdout: 'pipe',
     stderr: 'pipe',
-    env: { ...process.env, ROXY_LOG: 'debug', ...opts.env },
+    // The ephemeral CA goes to TMPDIR: keep it in this test's folder.
+    env: { ...process.env, ROXY_LOG: 'debug', TMPDIR: dir, ...opts.env },
   })
   const logs: LogLine[] = []
   const waiters: Array<{ match: (l: LogLine) => boolean; resolve: (l: LogLine) => void }> = []
