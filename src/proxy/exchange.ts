@@ -17,6 +17,7 @@ import type { ProxyContext } from './context.ts'
 import { ChunkedDecoder, ChunkedError, LAST_CHUNK, chunkHeader } from './http1/chunked.ts'
 import { isHopByHop, type BodyKind, type Framing } from './http1/framing.ts'
 import type { RequestHead } from './http1/head.ts'
+import { copyRequestHead } from './http1/request-copy.ts'
 import { copyResponseHead, type ResponseScan } from './http1/response-scan.ts'
 import type { Verdict } from './policy.ts'
 import type { Target } from './target.ts'
@@ -45,6 +46,8 @@ export interface ExchangeClient {
 }
 
 const CRLF = Buffer.from('\r\n')
+/** Lengths of host, te, trailer/upgrade, connection/keep-alive, content-length and the rest. */
+const DROPPABLE_LENGTHS = new Set([2, 4, 7, 10, 14, 16, 17, 18, 19])
 /** Scratch list behind every exchange's `#out`: filled and flushed within one synchronous step. */
 const OUT: Uint8Array[] = []
 const EMPTY = Buffer.alloc(0)
@@ -121,7 +124,7 @@ export class Exchange implements UpstreamListener, Timed {
     const up = pooled ?? new Upstream(key)
     up.listener = this
     this.#up = up
-    this.#headBytes = Buffer.from(this.#buildUpstreamHead(), 'latin1')
+    this.#headBytes = this.#buildUpstreamHead()
     up.write(this.#headBytes)
     const end = rest ? this.onClientBody(rest, 0) : 0
     this.deadline = Date.now() + delay + this.#ctx.timeouts.upstreamConnectMs
@@ -292,28 +295,51 @@ export class Exchange implements UpstreamListener, Timed {
     this.#dial(up)
   }
 
-  /** Request line and fields for the origin: hop-by-hop fields dropped, Host from the URI. */
-  #buildUpstreamHead(): string {
+  /**
+   * Request line and fields for the origin: hop-by-hop fields dropped, Host
+   * from the URI, framing re-stated. Field lines the client sent are copied
+   * as bytes (runs of kept lines at once); only mangled heads are rebuilt
+   * from strings.
+   */
+  #buildUpstreamHead(): Buffer {
     const { head, target, verdict } = this
-    let text = `${head.method} ${target.pathAndQuery} HTTP/1.1\r\nHost: ${target.authority}\r\n`
-    const headers = verdict.requestHeaders ?? head.headers
-    for (let i = 0; i < headers.length; i += 2) {
-      const name = headers[i]
-      const lower = name.toLowerCase()
-      if (lower === 'host' || lower === 'content-length' || isHopByHop(lower, this.#framing)) {
-        continue
-      }
-      text += `${name}: ${headers[i + 1]}\r\n`
-    }
+    const start = `${head.method} ${target.pathAndQuery} HTTP/1.1\r\nHost: ${target.authority}\r\n`
+    let end = ''
     if (this.#framing.body === 'length') {
-      text += `Content-Length: ${this.#framing.length}\r\n`
+      end += `Content-Length: ${this.#framing.length}\r\n`
     } else if (this.#framing.body === 'chunked') {
-      text += 'Transfer-Encoding: chunked\r\n'
+      end += 'Transfer-Encoding: chunked\r\n'
     }
     if (this.#isWebSocket) {
-      text += `Connection: Upgrade\r\nUpgrade: ${this.#framing.upgrade}\r\n`
+      end += `Connection: Upgrade\r\nUpgrade: ${this.#framing.upgrade}\r\n`
     }
-    return text + '\r\n'
+    end += '\r\n'
+    if (verdict.requestHeaders !== undefined) {
+      return Buffer.from(start + this.#headerText(verdict.requestHeaders) + end, 'latin1')
+    }
+    return copyRequestHead(head, start, end, (name) => this.#isDropped(name))
+  }
+
+  /** Not forwarded as sent: Host and Content-Length are re-stated, hop-by-hop ones dropped. */
+  #isDropped(name: string): boolean {
+    // Only these lengths can be one of the dropped names (te … proxy-authorization),
+    // unless Connection named others: skip the lower-casing for the rest.
+    const n = name.length
+    if (this.#framing.connectionTokens === undefined && !DROPPABLE_LENGTHS.has(n)) {
+      return false
+    }
+    const lower = name.toLowerCase()
+    return lower === 'host' || lower === 'content-length' || isHopByHop(lower, this.#framing)
+  }
+
+  #headerText(headers: readonly string[]): string {
+    let text = ''
+    for (let i = 0; i < headers.length; i += 2) {
+      if (!this.#isDropped(headers[i])) {
+        text += `${headers[i]}: ${headers[i + 1]}\r\n`
+      }
+    }
+    return text
   }
 
   /** Read (and relay interim) heads; returns the bytes after the final head, or undefined to wait. */

@@ -3,6 +3,7 @@ import { describe, expect, test } from 'bun:test'
 import { ChunkedDecoder, ChunkedError } from '../../src/proxy/http1/chunked.ts'
 import { readFraming } from '../../src/proxy/http1/framing.ts'
 import { parseRequestHead } from '../../src/proxy/http1/head.ts'
+import { copyRequestHead } from '../../src/proxy/http1/request-copy.ts'
 import { ResponseScan, copyResponseHead } from '../../src/proxy/http1/response-scan.ts'
 import { parseAbsoluteTarget, parseConnectTarget } from '../../src/proxy/target.ts'
 import { RoxyError } from '../../src/errors.ts'
@@ -196,5 +197,19 @@ describe('request targets', () => {
   test('should require a port on CONNECT', () => {
     expect(parseConnectTarget('[::1]:443').host).toBe('::1')
     expect(codeOf(() => parseConnectTarget('example.com'))).toBe('ROXY_E_BAD_REQUEST')
+  })
+})
+
+describe('copyRequestHead', () => {
+  test('should copy kept field lines as bytes between a new start and end', () => {
+    const head = parseRequestHead(
+      bytes('GET http://a/x HTTP/1.1\r\nHost: a\r\nX-One: 1\r\nConnection: x\r\nX-Two: é\r\n\r\n'),
+    )!
+    const out = copyRequestHead(head, 'GET /x HTTP/1.1\r\nHost: b\r\n', '\r\n', (name) =>
+      ['host', 'connection'].includes(name.toLowerCase()),
+    )
+    expect(out.toString('latin1')).toBe(
+      'GET /x HTTP/1.1\r\nHost: b\r\nX-One: 1\r\nX-Two: é\r\n\r\n',
+    )
   })
 })

@@ -30,10 +30,13 @@ export interface RequestHead {
   headers: string[]
   /** Bytes of the head including the final empty line. */
   length: number
+  /** The bytes the head was read from (the head is `raw[0, length)`), for copying lines as they are. */
+  raw: Uint8Array
 }
 
 const CR = 13
 const LF = 10
+const EMPTY = new Uint8Array(0)
 
 /**
  * Parse a request head at the start of `buf`. Returns `undefined` while the
@@ -62,6 +65,7 @@ export function parseRequestHead(buf: Uint8Array): RequestHead | undefined {
   const head = parseRequestLine(text, lineEnd - 1)
   head.headers = parseFieldLines(text, lineEnd + 1, headEnd - 2)
   head.length = headEnd
+  head.raw = buf
   return head
 }
 
@@ -128,7 +132,7 @@ function parseRequestLine(text: string, crIndex: number): RequestHead {
       `unsupported protocol version ${JSON.stringify(version)}`,
     )
   }
-  return { method, target, minor, headers: [], length: 0 }
+  return { method, target, minor, headers: [], length: 0, raw: EMPTY }
 }
 
 /** Parse the field lines between `start` and `end` (the CRLF before the empty line). */
