@@ -7,7 +7,7 @@ import type { Socket, TCPSocketListener } from 'bun'
 import { networkInterfaces } from 'node:os'
 import { RoxyError } from '../errors.ts'
 import { log } from '../observe/log.ts'
-import { compileHostGlob } from '../util/host-glob.ts'
+import { compileGlob } from '../rules/index.ts'
 import { ClientConnection } from './client-connection.ts'
 import type {
   Interceptor,
@@ -188,6 +188,12 @@ export class ProxyServer {
       }
     }
   }
+}
+
+/** `resolve:` and `mitm.bypass` use the rule language's globs, case-insensitive like `host()`. */
+function compileHostGlob(pattern: string): (host: string) => boolean {
+  const glob = compileGlob(pattern, { ignoreCase: true })
+  return (host) => glob.test(host)
 }
 
 function compileResolver(resolve: ProxyServerOptions['resolve']): (host: string) => string {
