@@ -13,7 +13,7 @@ import { defaultConfig, loadConfig, type LoadOptions, type LoadedConfig } from '
 import { ConfigError, RoxyError } from './errors.ts'
 import { parseResetSchedule } from './limits/index.ts'
 import { log } from './observe/log.ts'
-import { inspectRule } from './rules/index.ts'
+import { compileGlob, inspectRule } from './rules/index.ts'
 
 const USAGE = `roxy ${pkg.version} — forward HTTP/HTTPS proxy with TLS interception
 
@@ -37,6 +37,7 @@ Exit codes: 0 success, 1 config or usage error, 2 runtime failure.
 const LOAD_OPTIONS: LoadOptions = {
   inspectRule,
   parseSchedule: (text) => void parseResetSchedule(text),
+  checkGlob: (pattern) => void compileGlob(pattern, { ignoreCase: true }),
 }
 
 async function main(argv: string[]): Promise<number> {

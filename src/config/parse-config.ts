@@ -33,6 +33,11 @@ export interface LoadOptions {
    * @default a syntax check of daily@HH:MM, weekly@Day-HH:MM, monthly@DD-HH:MM
    */
   parseSchedule?: ScheduleParser
+  /**
+   * Checks a host glob of `mitm.bypass` or `resolve`, throwing an Error with the reason
+   * (src/rules provides it). @default no check
+   */
+  checkGlob?: (pattern: string) => void
   /** Features the runtime has; settings for missing ones draw a warning. @default {} */
   supports?: RuntimeSupport
 }
@@ -57,7 +62,7 @@ export function parseConfigText(text: string, file: string, opts: LoadOptions): 
   }
   const config = createFileDefaults(file)
   const top = reader.readMap(reader.readRoot(), CONFIG_KEYS.top)
-  readSettings(reader, top, config, dirname(config.file!))
+  readSettings(reader, top, config, dirname(config.file!), opts.checkGlob)
   const index = readRules(reader, top.get('rules'), config, opts.inspectRule)
   readHeaders(reader, top.get('headers'), config, index)
   readThrottle(reader, top.get('throttle'), config, index)

@@ -41,11 +41,12 @@ export function readSettings(
   top: Map<string, Field>,
   config: RoxyConfig,
   baseDir: string,
+  checkGlob: (pattern: string) => void = () => {},
 ): void {
   readTopLevel(reader, top, config, baseDir)
   readTls(reader, top.get('tls'), config, baseDir)
-  readMitm(reader, top.get('mitm'), config)
-  readResolve(reader, top.get('resolve'), config)
+  readMitm(reader, top.get('mitm'), config, checkGlob)
+  readResolve(reader, top.get('resolve'), config, checkGlob)
   readState(reader, top.get('state'), config, baseDir)
   readMetrics(reader, top.get('metrics'), config)
 
@@ -105,19 +106,50 @@ function readTls(
   config.tls.certCacheSize = reader.readInt(tls.get('cert_cache_size'), 1000, 1, 1_000_000)
 }
 
-function readMitm(reader: YamlReader, field: Field | undefined, config: RoxyConfig): void {
+function readMitm(
+  reader: YamlReader,
+  field: Field | undefined,
+  config: RoxyConfig,
+  checkGlob: (pattern: string) => void,
+): void {
   const mitm = readSection(reader, field, 'mitm')
   for (const item of reader.readList(mitm.get('bypass'))) {
     const glob = reader.readString(item)
     if (glob !== undefined && glob.trim() === '') {
       reader.report('ROXY_E_CONFIG_INVALID', item.at, `${item.path} must not be empty`)
-    } else if (glob !== undefined) {
+    } else if (glob !== undefined && isValidGlob(reader, item, glob.trim(), checkGlob)) {
       config.mitm.bypass.push(glob.trim().toLowerCase())
     }
   }
 }
 
-function readResolve(reader: YamlReader, field: Field | undefined, config: RoxyConfig): void {
+/** Report a host glob that does not compile, naming the setting and the reason. */
+function isValidGlob(
+  reader: YamlReader,
+  item: Field,
+  glob: string,
+  checkGlob: (pattern: string) => void,
+): boolean {
+  try {
+    checkGlob(glob)
+    return true
+  } catch (err) {
+    const reason = ((err as Error).message.split('\n')[0] ?? '').replace(/^.*?: /, '')
+    reader.report(
+      'ROXY_E_CONFIG_INVALID',
+      item.at,
+      `${item.path}: bad host glob '${glob}': ${reason}`,
+    )
+    return false
+  }
+}
+
+function readResolve(
+  reader: YamlReader,
+  field: Field | undefined,
+  config: RoxyConfig,
+  checkGlob: (pattern: string) => void,
+): void {
   if (!field) {
     return
   }
@@ -128,7 +160,7 @@ function readResolve(reader: YamlReader, field: Field | undefined, config: RoxyC
     if (text !== undefined && isIP(address ?? '') === 0) {
       const message = `resolve: '${text}' for '${glob}' is not an IP address`
       reader.report('ROXY_E_CONFIG_INVALID', item.at, message)
-    } else if (address !== undefined) {
+    } else if (address !== undefined && isValidGlob(reader, item, glob, checkGlob)) {
       config.resolve.push({ glob: glob.toLowerCase(), address })
     }
   }

@@ -132,6 +132,14 @@ describe('given roxy check, explain and ca init', () => {
     expect(res.stderr).toMatch(new RegExp(`${bad}:3:\\d+: .*broken`))
   })
 
+  test('check should exit 1 on a bad host glob in mitm.bypass, naming its position', async () => {
+    const bad = join(dir, 'bad-glob.yaml')
+    writeFileSync(bad, 'mitm:\n  bypass: ["ok.test", "[abc"]\n')
+    const res = await runRoxy(['check', '-c', bad])
+    expect(res.code).toBe(1)
+    expect(res.stderr).toContain(`${bad}:2:23: mitm.bypass[1]: bad host glob '[abc'`)
+  })
+
   test('explain should name the deciding rule, the key and the header changes', async () => {
     const res = await runRoxy(['explain', '-c', config, 'http://api.test/v1', '-H', 'X-Key: k1'])
     expect(res.code).toBe(0)
