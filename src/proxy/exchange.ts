@@ -14,10 +14,10 @@ import { UpstreamError, statusForError } from '../errors.ts'
 import { describeError, formatHeaders, log } from '../observe/log.ts'
 import { deadlines, type Timed } from '../util/deadlines.ts'
 import type { ProxyContext } from './context.ts'
-import { ChunkedDecoder, ChunkedError, LAST_CHUNK, chunkHeader } from './http1/chunked.ts'
-import { isHopByHop, type BodyKind, type Framing } from './http1/framing.ts'
+import { ChunkedDecoder, ChunkedError, encodeChunks } from './http1/chunked.ts'
+import type { BodyKind, Framing } from './http1/framing.ts'
 import type { RequestHead } from './http1/head.ts'
-import { copyRequestHead } from './http1/request-copy.ts'
+import { buildUpstreamHead } from './http1/upstream-head.ts'
 import { copyResponseHead, type ResponseScan } from './http1/response-scan.ts'
 import type { Verdict } from './policy.ts'
 import type { Target } from './target.ts'
@@ -45,12 +45,8 @@ export interface ExchangeClient {
   startTunnel(up: Upstream, rest: Uint8Array | undefined): void
 }
 
-const CRLF = Buffer.from('\r\n')
-/** Lengths of host, te, trailer/upgrade, connection/keep-alive, content-length and the rest. */
-const DROPPABLE_LENGTHS = new Set([2, 4, 7, 10, 14, 16, 17, 18, 19])
 /** Scratch list behind every exchange's `#out`: filled and flushed within one synchronous step. */
 const OUT: Uint8Array[] = []
-const EMPTY = Buffer.alloc(0)
 
 export class Exchange implements UpstreamListener, Timed {
   readonly head: RequestHead
@@ -124,7 +120,13 @@ export class Exchange implements UpstreamListener, Timed {
     const up = pooled ?? new Upstream(key)
     up.listener = this
     this.#up = up
-    this.#headBytes = this.#buildUpstreamHead()
+    this.#headBytes = buildUpstreamHead(
+      this.head,
+      this.target,
+      this.#framing,
+      this.verdict.requestHeaders,
+      this.#isWebSocket,
+    )
     up.write(this.#headBytes)
     const end = rest ? this.onClientBody(rest, 0) : 0
     this.deadline = Date.now() + delay + this.#ctx.timeouts.upstreamConnectMs
@@ -157,7 +159,7 @@ export class Exchange implements UpstreamListener, Timed {
         this.#failRequest(err as ChunkedError)
         return -1
       }
-      data = this.#encodeChunks(this.#reqSlices!, this.#reqChunks.done, true)
+      data = encodeChunks(this.#reqSlices!, this.#reqChunks.done, true)
       this.requestDone = this.#reqChunks.done
     } else {
       const take = Math.min(this.#reqRemaining, buf.length - start)
@@ -295,53 +297,6 @@ export class Exchange implements UpstreamListener, Timed {
     this.#dial(up)
   }
 
-  /**
-   * Request line and fields for the origin: hop-by-hop fields dropped, Host
-   * from the URI, framing re-stated. Field lines the client sent are copied
-   * as bytes (runs of kept lines at once); only mangled heads are rebuilt
-   * from strings.
-   */
-  #buildUpstreamHead(): Buffer {
-    const { head, target, verdict } = this
-    const start = `${head.method} ${target.pathAndQuery} HTTP/1.1\r\nHost: ${target.authority}\r\n`
-    let end = ''
-    if (this.#framing.body === 'length') {
-      end += `Content-Length: ${this.#framing.length}\r\n`
-    } else if (this.#framing.body === 'chunked') {
-      end += 'Transfer-Encoding: chunked\r\n'
-    }
-    if (this.#isWebSocket) {
-      end += `Connection: Upgrade\r\nUpgrade: ${this.#framing.upgrade}\r\n`
-    }
-    end += '\r\n'
-    if (verdict.requestHeaders !== undefined) {
-      return Buffer.from(start + this.#headerText(verdict.requestHeaders) + end, 'latin1')
-    }
-    return copyRequestHead(head, start, end, (name) => this.#isDropped(name))
-  }
-
-  /** Not forwarded as sent: Host and Content-Length are re-stated, hop-by-hop ones dropped. */
-  #isDropped(name: string): boolean {
-    // Only these lengths can be one of the dropped names (te … proxy-authorization),
-    // unless Connection named others: skip the lower-casing for the rest.
-    const n = name.length
-    if (this.#framing.connectionTokens === undefined && !DROPPABLE_LENGTHS.has(n)) {
-      return false
-    }
-    const lower = name.toLowerCase()
-    return lower === 'host' || lower === 'content-length' || isHopByHop(lower, this.#framing)
-  }
-
-  #headerText(headers: readonly string[]): string {
-    let text = ''
-    for (let i = 0; i < headers.length; i += 2) {
-      if (!this.#isDropped(headers[i])) {
-        text += `${headers[i]}: ${headers[i + 1]}\r\n`
-      }
-    }
-    return text
-  }
-
   /** Read (and relay interim) heads; returns the bytes after the final head, or undefined to wait. */
   #readResponseHead(data: Buffer): Buffer | undefined {
     let buf = this.#resBuf ? Buffer.concat([this.#resBuf, data]) : data
@@ -459,7 +414,7 @@ export class Exchange implements UpstreamListener, Timed {
         }
         const done = this.#resChunks!.done
         this.#bytesOut += totalLength(this.#resSlices!)
-        const encoded = this.#encodeChunks(this.#resSlices!, done, this.#client.minor === 1)
+        const encoded = encodeChunks(this.#resSlices!, done, this.#client.minor === 1)
         if (encoded.length > 0) {
           this.#out.push(encoded)
         }
@@ -480,29 +435,6 @@ export class Exchange implements UpstreamListener, Timed {
   #emitBody(data: Uint8Array): void {
     this.#bytesOut += data.length
     this.#out.push(data)
-  }
-
-  /** Re-frame decoded chunk payloads (or pass them raw to an HTTP/1.0 client); empties `slices`. */
-  #encodeChunks(slices: Uint8Array[], done: boolean, chunked: boolean): Uint8Array {
-    if (slices.length === 0 && !done) {
-      return EMPTY
-    }
-    const parts: Uint8Array[] = []
-    for (const slice of slices) {
-      if (slice.length === 0) {
-        continue
-      }
-      if (chunked) {
-        parts.push(Buffer.from(chunkHeader(slice.length), 'latin1'), slice, CRLF)
-      } else {
-        parts.push(slice)
-      }
-    }
-    if (done && chunked) {
-      parts.push(Buffer.from(LAST_CHUNK, 'latin1'))
-    }
-    slices.length = 0
-    return parts.length === 1 ? parts[0] : Buffer.concat(parts)
   }
 
   #flushOut(): void {

@@ -183,3 +183,34 @@ export function chunkHeader(size: number): string {
 }
 
 export const LAST_CHUNK = '0\r\n\r\n'
+
+const CRLF = Buffer.from('\r\n')
+const EMPTY = new Uint8Array(0)
+const LAST_CHUNK_BYTES = Buffer.from(LAST_CHUNK, 'latin1')
+
+/**
+ * Re-frame decoded payloads as chunks (or pass them raw when `chunked` is
+ * false: an HTTP/1.0 client, delimited by close), ending with the last chunk
+ * when `done`. Empties `slices`; returns one buffer for one write.
+ */
+export function encodeChunks(slices: Uint8Array[], done: boolean, chunked: boolean): Uint8Array {
+  if (slices.length === 0 && !done) {
+    return EMPTY
+  }
+  const parts: Uint8Array[] = []
+  for (const slice of slices) {
+    if (slice.length === 0) {
+      continue
+    }
+    if (chunked) {
+      parts.push(Buffer.from(chunkHeader(slice.length), 'latin1'), slice, CRLF)
+    } else {
+      parts.push(slice)
+    }
+  }
+  if (done && chunked) {
+    parts.push(LAST_CHUNK_BYTES)
+  }
+  slices.length = 0
+  return parts.length === 1 ? parts[0] : Buffer.concat(parts)
+}
