@@ -19,7 +19,7 @@ import { readFraming, type Framing } from './http1/framing.ts'
 import { MAX_HEAD, parseRequestHead, type RequestHead } from './http1/head.ts'
 import type { Verdict } from './policy.ts'
 import { statusText } from './status-text.ts'
-import { parseAbsoluteTarget, parseConnectTarget, type Target } from './target.ts'
+import { parseAbsoluteTarget, parseConnectTarget, parseInnerTarget, type Target } from './target.ts'
 import { Tunnel } from './tunnel.ts'
 import { Upstream, dialUpstream } from './upstream.ts'
 import { WriteQueue } from './write-queue.ts'
@@ -265,15 +265,27 @@ export class ClientConnection implements ExchangeClient, Timed {
     headers: readonly string[] | undefined,
     close: boolean,
   ): void {
-    let text = `HTTP/1.1 ${status} ${statusText(status)}\r\n`
-    text += `Content-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n`
+    this.#answer(status, PLAIN_TEXT, body, headers, close, false)
+  }
+
+  /** A complete response of roxy's own; with `close`, the connection ends after it. */
+  #answer(
+    status: number,
+    contentType: string,
+    body: string,
+    headers: readonly string[] | undefined,
+    close: boolean,
+    headOnly: boolean,
+  ): void {
+    let text = `HTTP/1.1 ${status} ${statusText(status)}\r\nContent-Type: ${contentType}\r\n`
+    text += `Content-Length: ${Buffer.byteLength(body)}\r\nCache-Control: no-store\r\n`
     if (headers) {
       for (let i = 0; i < headers.length; i += 2) {
         text += `${headers[i]}: ${headers[i + 1]}\r\n`
       }
     }
     text += close ? 'Connection: close\r\n\r\n' : '\r\n'
-    this.write(Buffer.from(text + body))
+    this.write(Buffer.from(headOnly ? text : text + body))
     if (close) {
       this.#state = 'closed'
       this.end()
@@ -364,7 +376,7 @@ export class ClientConnection implements ExchangeClient, Timed {
       return this.#serveLocal(head, framing)
     }
     const target = this.#inner
-      ? innerTarget(this.#inner, head.target)
+      ? parseInnerTarget(this.#inner, head.target)
       : this.#parseTarget(head.target)
     if (this.#ctx.isSelf(target.host, target.port)) {
       throw new ClientError(
@@ -408,13 +420,15 @@ export class ClientConnection implements ExchangeClient, Timed {
       )
     }
     const close = framing.body !== 'none' || framing.close || head.minor === 0
-    let text = `HTTP/1.1 ${route.status} ${statusText(route.status)}\r\nContent-Type: ${route.contentType}\r\n`
-    text += `Content-Length: ${Buffer.byteLength(route.body)}\r\nCache-Control: no-store\r\n`
-    text += close ? 'Connection: close\r\n\r\n' : '\r\n'
-    this.write(Buffer.from(head.method === 'HEAD' ? text : text + route.body))
+    this.#answer(
+      route.status,
+      route.contentType,
+      route.body,
+      undefined,
+      close,
+      head.method === 'HEAD',
+    )
     if (close) {
-      this.#state = 'closed'
-      this.end()
       return -1
     }
     this.#armHeadTimeout()
@@ -551,21 +565,4 @@ export class ClientConnection implements ExchangeClient, Timed {
 
 const CONNECT_OK = Buffer.from('HTTP/1.1 200 Connection Established\r\n\r\n')
 const EMPTY_HEADERS: readonly string[] = []
-
-/** Inside an intercepted tunnel requests come in origin-form; the authority is the CONNECT's. */
-function innerTarget(connect: Target, requestTarget: string): Target {
-  if (requestTarget.charCodeAt(0) !== 0x2f) {
-    const absolute = parseAbsoluteTarget(requestTarget)
-    return { ...absolute, scheme: 'https', key: `https://${absolute.host}:${absolute.port}` }
-  }
-  const q = requestTarget.indexOf('?')
-  return {
-    scheme: 'https',
-    host: connect.host,
-    port: connect.port,
-    authority: connect.authority,
-    pathAndQuery: requestTarget,
-    path: q < 0 ? requestTarget : requestTarget.slice(0, q),
-    key: connect.key,
-  }
-}
+const PLAIN_TEXT = 'text/plain; charset=utf-8'

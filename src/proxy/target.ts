@@ -113,3 +113,24 @@ function parseAuthorityParts(
   }
   return { host: host.toLowerCase(), port, hasPort: true }
 }
+
+/**
+ * A request inside an intercepted tunnel: origin-form, on the CONNECT's
+ * authority (an absolute-form target, rare there, is taken as https).
+ */
+export function parseInnerTarget(connect: Target, requestTarget: string): Target {
+  if (requestTarget.charCodeAt(0) !== 0x2f /* / */) {
+    const absolute = parseAbsoluteTarget(requestTarget)
+    return { ...absolute, scheme: 'https', key: `https://${absolute.host}:${absolute.port}` }
+  }
+  const q = requestTarget.indexOf('?')
+  return {
+    scheme: 'https',
+    host: connect.host,
+    port: connect.port,
+    authority: connect.authority,
+    pathAndQuery: requestTarget,
+    path: q < 0 ? requestTarget : requestTarget.slice(0, q),
+    key: connect.key,
+  }
+}
