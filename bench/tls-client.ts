@@ -88,6 +88,10 @@ interface Tunnel {
   /** Sends `GET /`; `done` runs once with the checked reply (or the failure). */
   request(done: (reply: Reply) => void): void
   close(): void
+  /** performance.now() when the proxy's `200` to CONNECT was in. */
+  establishedAt: number
+  /** performance.now() when the TLS handshake inside the tunnel was done. */
+  securedAt: number
 }
 
 interface TunnelTarget {
@@ -123,6 +127,8 @@ function openTunnel(target: TunnelTarget): Promise<Tunnel> {
           return
         }
         resolve({
+          establishedAt,
+          securedAt: performance.now(),
           request(done) {
             waiting = done
             socket.write(get)
@@ -138,6 +144,7 @@ function openTunnel(target: TunnelTarget): Promise<Tunnel> {
     }
     let connectResponse = ''
     let upgraded = false
+    let establishedAt = 0
     const raw: SocketHandler<undefined> = {
       open: (socket) =>
         void socket.write(`CONNECT ${authority} HTTP/1.1\r\nHost: ${authority}\r\n\r\n`),
@@ -155,6 +162,7 @@ function openTunnel(target: TunnelTarget): Promise<Tunnel> {
           return
         }
         upgraded = true
+        establishedAt = performance.now()
         socket.upgradeTLS({ tls: { ca: target.ca, serverName: target.host }, socket: tls })
       },
       error: (_socket, err) => reject(err),
@@ -233,30 +241,41 @@ async function runLoad(target: TunnelTarget, connections: number, seconds: numbe
   return result
 }
 
-/** What `new-hosts` prints: ms per first request, new names and the issued name. */
+/** The phases of a first request, ms: until CONNECT's 200, the TLS handshake, the GET. */
+export type Phases = [connect: number, handshake: number, request: number]
+
+/** What `new-hosts` prints: ms per first request (and its phases), new and issued names. */
 export interface NewHostsResult {
   newMs: number[]
   issuedMs: number[]
+  newPhases: Phases[]
+  issuedPhases: Phases[]
 }
 
-async function timeFirstRequest(target: TunnelTarget): Promise<number> {
+async function timeFirstRequest(target: TunnelTarget): Promise<Phases> {
   const start = performance.now()
   const tunnel = await withTimeout(openTunnel(target), `tunnel to ${target.host}`)
+  const requestAt = performance.now()
   const reply = await withTimeout(requestOnce(tunnel), `GET via ${target.host}`)
-  const ms = performance.now() - start
+  const end = performance.now()
   tunnel.close()
   if (!reply.ok) {
     throw new Error(`${target.host}: ${reply.problem}`)
   }
-  return ms
+  return [tunnel.establishedAt - start, tunnel.securedAt - tunnel.establishedAt, end - requestAt]
 }
 
 async function runNewHosts(base: TunnelTarget, issuedHost: string, hosts: string[]) {
-  const result: NewHostsResult = { newMs: [], issuedMs: [] }
+  const result: NewHostsResult = { newMs: [], issuedMs: [], newPhases: [], issuedPhases: [] }
+  const sum = (phases: Phases) => phases[0] + phases[1] + phases[2]
   await timeFirstRequest({ ...base, host: issuedHost })
   for (const host of hosts) {
-    result.newMs.push(await timeFirstRequest({ ...base, host }))
-    result.issuedMs.push(await timeFirstRequest({ ...base, host: issuedHost }))
+    const fresh = await timeFirstRequest({ ...base, host })
+    const issued = await timeFirstRequest({ ...base, host: issuedHost })
+    result.newPhases.push(fresh)
+    result.issuedPhases.push(issued)
+    result.newMs.push(sum(fresh))
+    result.issuedMs.push(sum(issued))
   }
   return result
 }
