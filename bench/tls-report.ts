@@ -103,13 +103,14 @@ export function formatTlsReport(
 ): string {
   const names = PROXY_NAMES.filter((name) => options.proxies.includes(name))
   const s = new Map(names.map((name) => [name, summarize(results, issuance.get(name), name)]))
+  const loaded = results.length > 0
   return [
     formatConditions(options, results),
-    formatMedians(s),
+    loaded ? formatMedians(s) : '',
     formatNewHosts(options, s),
     formatRatios(s),
     formatTargets(s),
-    formatRounds(results),
+    loaded ? formatRounds(results) : '',
     formatCommand(options),
   ]
     .filter(Boolean)
@@ -118,6 +119,10 @@ export function formatTlsReport(
 
 function formatConditions(options: TlsReportOptions, results: TlsMeasurement[]): string {
   const foreign = results.map((m) => m.foreignCpuPct)
+  const otherLoad =
+    foreign.length === 0
+      ? ''
+      : ` Other processes on the machine used a median ${median(foreign).toFixed(0)} % (max ${Math.max(...foreign).toFixed(0)} %) of all cores during the runs.`
   const busy = results.filter((m) => m.clientCorePct >= CLIENT_BUSY_PCT)
   const clientNote =
     busy.length > 0
@@ -125,7 +130,7 @@ function formatConditions(options: TlsReportOptions, results: TlsMeasurement[]):
       : ` The client stayed below ${CLIENT_BUSY_PCT} % of its core in every run (it was not the bottleneck).`
   return `### Conditions
 
-${availableParallelism()} CPUs, ${new Date().toISOString().slice(0, 10)}; ${options.versions}. Client: bench/tls-client.ts, ${options.connections} CONNECT tunnels with TLS inside, keep-alive \`GET /\`, one request in flight per tunnel, every response checked (200, body \`ok\`); ${options.durationSec} s per run after a ${options.warmupSec} s warm-up per proxy, ${options.rounds} interleaved rounds, medians shown. Origin: nginx, 1 worker, HTTPS with one EC P-256 certificate per host name, \`return 200 'ok'\`. CPU = utime + stime of the proxy's processes over the run ÷ responses. Other processes on the machine used a median ${median(foreign).toFixed(0)} % (max ${Math.max(...foreign).toFixed(0)} %) of all cores during the runs.${clientNote}
+${availableParallelism()} CPUs, ${new Date().toISOString().slice(0, 10)}; ${options.versions}. Client: bench/tls-client.ts, ${options.connections} CONNECT tunnels with TLS inside, keep-alive \`GET /\`, one request in flight per tunnel, every response checked (200, body \`ok\`); ${options.durationSec} s per run after a ${options.warmupSec} s warm-up per proxy, ${options.rounds} interleaved rounds, medians shown. Origin: nginx, 1 worker, HTTPS with one EC P-256 certificate per host name, \`return 200 'ok'\`. CPU = utime + stime of the proxy's processes over the run ÷ responses.${otherLoad}${clientNote}
 `
 }
 
@@ -186,14 +191,19 @@ function formatTargets(s: Map<ProxyName, Summary>): string {
   const verdict = (ok: boolean) => (ok ? 'met' : '**not met**')
   const lines: string[] = []
   const hmp = s.get('http-mitm-proxy')
-  if (hmp) {
+  const loaded = !Number.isNaN(roxy.reqPerSec)
+  if (hmp && loaded) {
     const x = roxy.reqPerSec / hmp.reqPerSec
     lines.push(
       `| roxy req/s ≥ ${TARGET_VS_HTTP_MITM_PROXY}× http-mitm-proxy | ${x.toFixed(2)}× | ${verdict(x >= TARGET_VS_HTTP_MITM_PROXY)} |`,
     )
   }
+  if (loaded) {
+    lines.push(
+      `| roxy CPU ≤ ${TARGET_CPU_US} µs per request | ${roxy.cpuUs.toFixed(1)} µs | ${verdict(roxy.cpuUs <= TARGET_CPU_US)} |`,
+    )
+  }
   lines.push(
-    `| roxy CPU ≤ ${TARGET_CPU_US} µs per request | ${roxy.cpuUs.toFixed(1)} µs | ${verdict(roxy.cpuUs <= TARGET_CPU_US)} |`,
     `| roxy extra per new host ≤ ${TARGET_NEW_HOST_MS} ms | ${roxy.extraMs.toFixed(2)} ms | ${verdict(roxy.extraMs <= TARGET_NEW_HOST_MS)} |`,
   )
   return `| target | measured | |
@@ -218,12 +228,12 @@ ${lines.join('\n')}
 function formatCommand(options: TlsReportOptions): string {
   const args = options.args.join(' ')
   const command = args ? `make bench-tls ARGS="${args}"` : 'make bench-tls'
-  return `Reproduce: \`${command}\` (or \`bash bench/tls-run.sh ${args}\`).
+  return `Reproduce: \`${command}\` (or \`${['bash bench/tls-run.sh', ...options.args].join(' ')}\`).
 `
 }
 
 function ratio(a: number, b: number): string {
-  return b > 0 ? `${(a / b).toFixed(2)}×` : '—'
+  return b > 0 && Number.isFinite(a / b) ? `${(a / b).toFixed(2)}×` : '—'
 }
 
 function formatInt(value: number): string {

@@ -47,7 +47,8 @@ export interface TlsBenchOptions {
 const USAGE = `usage: bash bench/tls-run.sh [options]
   --duration S       seconds per measured run (default 10)
   --warmup S         unmeasured seconds per proxy before round 1 (default 3)
-  --rounds N         interleaved rounds; the median is reported (default 3)
+  --rounds N         interleaved rounds; the median is reported (default 3; 0: only
+                     the new-host measurement, e.g. to profile it)
   --connections N    keep-alive tunnels of the client (default 16)
   --new-hosts N      new host names for the issuance measurement (default 40)
   --only LIST        comma-separated subset of ${PROXY_NAMES.join(',')}
@@ -93,7 +94,7 @@ function parseArgs(argv: string[]): TlsBenchOptions {
         options.warmupSec = readPositive(flag, next(), true)
         break
       case '--rounds':
-        options.rounds = readPositive(flag, next())
+        options.rounds = readPositive(flag, next(), true)
         break
       case '--connections':
         options.connections = readPositive(flag, next())
