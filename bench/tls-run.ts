@@ -54,7 +54,7 @@ const USAGE = `usage: bash bench/tls-run.sh [options]
   --only LIST        comma-separated subset of ${PROXY_NAMES.join(',')}
   --roxy-bin PATH    a built roxy (dist/roxy) instead of bun src/main.ts
   --max-idle N       roxy pool.max_idle_per_host (default: roxy's default, 10);
-                     0 makes every tunnel dial the origin, as mitmproxy does
+                     0 turns pooling off: every request dials the origin
   --cpu-prof DIR     run roxy under bun --cpu-prof --cpu-prof-md, profile into DIR
                      (written when roxy stops; the profiler slows roxy down)
 `
