@@ -4,6 +4,7 @@
 #   make test    install what the tests need, then run them
 #   make build   dist/roxy, one executable
 #   make bench   load and memory benchmarks (installs wrk, squid, ...)
+#   make bench-tls  HTTPS interception: roxy vs mitmproxy vs http-mitm-proxy
 #   make check   types and formatting
 #
 # Bun is pinned in package.json ("engines.bun"). When `bun` is not on PATH, or
@@ -24,7 +25,7 @@ export PATH := $(dir $(BUN)):$(PATH)
 
 ARGS ?=
 
-.PHONY: run test build bench check format deps system-deps clean
+.PHONY: run test build bench bench-tls check format deps system-deps clean
 
 run: deps
 	$(BUN) src/main.ts run $(ARGS)
@@ -48,6 +49,9 @@ dist/roxy: $(shell find src -type f) package.json bun.lock Makefile | deps
 
 bench: deps
 	bash bench/run.sh $(ARGS)
+
+bench-tls: deps
+	bash bench/tls-run.sh $(ARGS)
 
 check: deps
 	$(BUN) x tsc -p tsconfig.json

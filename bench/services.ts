@@ -36,13 +36,24 @@ export async function startNginx(ws: Workspace): Promise<Service> {
   mkdirSync(join(dir, 'tmp'), { recursive: true })
   const port = pickFreePort()
   const conf = join(dir, 'nginx.conf')
-  writeFileSync(conf, buildNginxConfig(dir, port))
+  writeFileSync(
+    conf,
+    buildNginxConfig(
+      dir,
+      `  server {
+    listen 127.0.0.1:${port};
+    location / { return 200 'ok'; }
+  }
+`,
+    ),
+  )
   const proc = spawnInSession(ws, ['nginx', '-p', dir, '-e', join(dir, 'error.log'), '-c', conf])
   await waitForPort(port, proc, 'nginx')
   return toService('nginx', proc, port)
 }
 
-function buildNginxConfig(dir: string, port: number): string {
+/** nginx.conf around `servers` (server blocks), with `httpExtra` at the top of `http`. */
+function buildNginxConfig(dir: string, servers: string, httpExtra = ''): string {
   const tmp = join(dir, 'tmp')
   return `daemon off;
 worker_processes 1;
@@ -50,7 +61,7 @@ pid ${join(dir, 'nginx.pid')};
 error_log ${join(dir, 'error.log')} warn;
 events { worker_connections 1024; }
 http {
-  access_log off;
+${httpExtra}  access_log off;
   # Keep upstream connections open for the whole run (the default, 1000
   # requests, would make each proxy re-dial constantly).
   keepalive_requests 100000000;
@@ -60,11 +71,7 @@ http {
   fastcgi_temp_path ${tmp}/fastcgi;
   uwsgi_temp_path ${tmp}/uwsgi;
   scgi_temp_path ${tmp}/scgi;
-  server {
-    listen 127.0.0.1:${port};
-    location / { return 200 'ok'; }
-  }
-}
+${servers}}
 `
 }
 
@@ -286,4 +293,183 @@ function canConnect(port: number): Promise<boolean> {
     },
     () => false,
   )
+}
+
+/** What the HTTPS origin serves: one certificate per host name (bench/tls-pki.ts). */
+export interface TlsOriginOptions {
+  keyPath: string
+  certPaths: Map<string, string>
+}
+
+/**
+ * The HTTPS origin for bench/tls-run.ts: nginx, one worker, one `server` block per host
+ * name with that host's certificate (SNI picks it), each answering 200 `ok`.
+ */
+export async function startTlsOrigin(ws: Workspace, options: TlsOriginOptions): Promise<Service> {
+  const dir = join(ws.dir, 'nginx-tls')
+  mkdirSync(join(dir, 'tmp'), { recursive: true })
+  const port = pickFreePort()
+  const conf = join(dir, 'nginx.conf')
+  writeFileSync(conf, buildTlsNginxConfig(dir, port, options))
+  const proc = spawnInSession(ws, ['nginx', '-p', dir, '-e', join(dir, 'error.log'), '-c', conf])
+  await waitForPort(port, proc, 'nginx (TLS)')
+  return toService('nginx-tls', proc, port)
+}
+
+function buildTlsNginxConfig(dir: string, port: number, options: TlsOriginOptions): string {
+  const servers = [...options.certPaths].map(
+    ([host, cert]) => `  server {
+    listen 127.0.0.1:${port} ssl;
+    server_name ${host};
+    ssl_certificate ${cert};
+    location / { return 200 'ok'; }
+  }
+`,
+  )
+  const tls = `  ssl_certificate_key ${options.keyPath};
+  ssl_protocols TLSv1.2 TLSv1.3;
+`
+  return buildNginxConfig(dir, servers.join(''), tls)
+}
+
+/** Settings shared by the intercepting proxies of bench/tls-run.ts. */
+export interface InterceptOptions {
+  /** The origin CA the proxy must trust (PEM path). */
+  upstreamCa: string
+}
+
+/** A started intercepting proxy, with the CA certificate (PEM) a client must trust. */
+export interface InterceptService extends Service {
+  caPem: string
+}
+
+/**
+ * roxy intercepting HTTPS: `*.test` pinned to 127.0.0.1 with `resolve:`, the origin CA
+ * as `upstream_ca`, its ephemeral CA fetched from `/ca.pem`, request log at info.
+ */
+export async function startRoxyIntercept(
+  ws: Workspace,
+  options: InterceptOptions & { command: string[]; maxIdlePerHost?: number },
+): Promise<InterceptService> {
+  const dir = join(ws.dir, 'roxy-tls')
+  mkdirSync(dir, { recursive: true })
+  const conf = join(dir, 'roxy.yaml')
+  const pool =
+    options.maxIdlePerHost === undefined
+      ? ''
+      : `pool:\n  max_idle_per_host: ${options.maxIdlePerHost}\n`
+  writeFileSync(
+    conf,
+    `listen: "127.0.0.1:0"
+upstream_ca: ${options.upstreamCa}
+resolve:
+  "*.test": 127.0.0.1
+state:
+  path: ":memory:"
+${pool}`,
+  )
+  const logPath = join(dir, 'roxy.log')
+  const proc = spawnInSession(ws, [...options.command, 'run', '-c', conf], {
+    stdout: Bun.file(logPath),
+    env: { ...process.env, ROXY_LOG: 'info', TMPDIR: dir },
+  })
+  const port = await waitForListeningLine(logPath, proc)
+  await waitForPort(port, proc, 'roxy')
+  const response = await fetch(`http://127.0.0.1:${port}/ca.pem`)
+  const caPem = await response.text()
+  if (!response.ok || !caPem.includes('BEGIN CERTIFICATE')) {
+    throw new Error(`roxy /ca.pem answered ${response.status}: ${caPem.slice(0, 200)}`)
+  }
+  return { ...toService('roxy', proc, port), caPem }
+}
+
+/**
+ * mitmdump (mitmproxy) on a loopback port, regular proxy mode, quiet, its CA in a temp
+ * `confdir`, the origin CA as its upstream trust, and an addon pinning `*.test` to
+ * 127.0.0.1 (bench/tls-mitmproxy-addon.py) so that it resolves no name.
+ */
+export async function startMitmdump(
+  ws: Workspace,
+  options: InterceptOptions,
+): Promise<InterceptService> {
+  const confdir = join(ws.dir, 'mitmproxy')
+  mkdirSync(confdir, { recursive: true })
+  const port = pickFreePort()
+  const proc = spawnInSession(
+    ws,
+    [
+      'mitmdump',
+      '--listen-host',
+      '127.0.0.1',
+      '--listen-port',
+      `${port}`,
+      '--set',
+      `confdir=${confdir}`,
+      '--set',
+      `ssl_verify_upstream_trusted_ca=${options.upstreamCa}`,
+      '--set',
+      'flow_detail=0',
+      '-q',
+      '-s',
+      join(import.meta.dir, 'tls-mitmproxy-addon.py'),
+    ],
+    {
+      stdout: Bun.file(join(confdir, 'stdout.log')),
+      env: { ...process.env, HOME: confdir, PYTHONDONTWRITEBYTECODE: '1' },
+    },
+  )
+  await waitForPort(port, proc, 'mitmdump')
+  const caPem = readFileSync(join(confdir, 'mitmproxy-ca-cert.pem'), 'utf8')
+  return { ...toService('mitmproxy', proc, port), caPem }
+}
+
+/**
+ * http-mitm-proxy (npm, installed by bench/tls-run.sh into bench/.deps) under Node,
+ * through bench/tls-http-mitm-proxy.mjs: keep-alive on both sides, its CA in a temp
+ * folder, the origin CA trusted, `*.test` looked up as 127.0.0.1.
+ */
+export async function startHttpMitmProxy(
+  ws: Workspace,
+  options: InterceptOptions & { depsDir: string },
+): Promise<InterceptService> {
+  const dir = join(ws.dir, 'http-mitm-proxy')
+  mkdirSync(dir, { recursive: true })
+  const portFile = join(dir, 'port')
+  const proc = spawnInSession(
+    ws,
+    [
+      'node',
+      join(import.meta.dir, 'tls-http-mitm-proxy.mjs'),
+      options.depsDir,
+      join(dir, 'ca'),
+      options.upstreamCa,
+      portFile,
+    ],
+    { stdout: Bun.file(join(dir, 'stdout.log')) },
+  )
+  // It makes its RSA CA at start-up: allow more than the usual wait.
+  const port = await waitForPortFile(portFile, proc, 'http-mitm-proxy', 60_000)
+  await waitForPort(port, proc, 'http-mitm-proxy')
+  const caPem = readFileSync(join(dir, 'ca', 'certs', 'ca.pem'), 'utf8')
+  return { ...toService('http-mitm-proxy', proc, port), caPem }
+}
+
+async function waitForPortFile(
+  path: string,
+  proc: Bun.Subprocess,
+  name: string,
+  timeoutMs: number,
+): Promise<number> {
+  const deadline = Date.now() + timeoutMs
+  while (Date.now() < deadline && proc.exitCode === null) {
+    const text = await Bun.file(path)
+      .text()
+      .catch(() => '')
+    const port = Number(text.trim())
+    if (port > 0) {
+      return port
+    }
+    await Bun.sleep(50)
+  }
+  throw new Error(`${name} wrote no port to ${path} (exit code ${proc.exitCode})`)
 }
