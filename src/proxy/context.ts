@@ -55,6 +55,12 @@ export interface ProxyContext {
   interceptor: Interceptor | undefined
   /** True for hosts listed in `mitm.bypass`: tunnelled without interception. */
   isBypassed(host: string): boolean
+  /**
+   * Open a connection to the origin of an intercepted tunnel ahead of its
+   * first request, while the client's TLS handshake runs, unless the pool
+   * already holds one.
+   */
+  prewarm(target: Target): void
   /** Stop accepting new requests on kept-alive connections (shutdown). */
   draining: boolean
 }

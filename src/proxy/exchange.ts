@@ -132,7 +132,10 @@ export class Exchange implements UpstreamListener, Timed {
     this.deadline = Date.now() + delay + this.#ctx.timeouts.upstreamConnectMs
     deadlines.add(this)
     if (pooled) {
-      this.onUpstreamOpen()
+      // A prewarmed connection may still be connecting: its open arms the idle timer.
+      if (pooled.isOpen) {
+        this.onUpstreamOpen()
+      }
     } else if (delay > 0) {
       this.#client.pause()
       setTimeout(() => {

@@ -78,6 +78,7 @@ export class MitmInterceptor implements Interceptor {
     ip: string,
     owner: ExchangeClient,
   ): (more: Buffer) => void {
+    this.#ctx().prewarm(target)
     const cached = this.#certs.getCached(target.host)
     if (cached) {
       this.#upgrade(socket, first, target, ip, cached)

@@ -37,6 +37,11 @@ export class UpstreamPool implements Timed {
     return this.#count
   }
 
+  /** Some connection for `key` rests in the pool (open, or still connecting). */
+  has(key: string): boolean {
+    return this.#idle.has(key)
+  }
+
   /** Take the freshest idle connection for `key`, if any. */
   take(key: string): Upstream | undefined {
     const list = this.#idle.get(key)

@@ -3,7 +3,10 @@
  * roxy with an ephemeral CA, curl and Bun's fetch as clients.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import { writeFileSync } from 'node:fs'
+import { once } from 'node:events'
+import { readFileSync, writeFileSync } from 'node:fs'
+import net from 'node:net'
+import tls from 'node:tls'
 import { join } from 'node:path'
 import { httpsUpstream, makeTestPki } from '../support/certs.ts'
 import { curl, rawClient } from '../support/net.ts'
@@ -202,6 +205,69 @@ describe('given roxy intercepting HTTPS with an ephemeral CA', () => {
     expect(client.text).toStartWith('HTTP/1.1 200 ')
     client.send('not tls at all')
     expect(await client.waitClosed()).toBe(true)
+  })
+})
+
+describe('given a new host behind an intercepted tunnel', () => {
+  test('should connect to the origin during the handshake and use that connection', async () => {
+    const opened: number[] = []
+    const listener = Bun.listen<{ buf: string }>({
+      hostname: '127.0.0.1',
+      port: 0,
+      tls: { cert: trusted.serverCert, key: trusted.serverKey },
+      socket: {
+        open(socket) {
+          opened.push(Date.now())
+          socket.data = { buf: '' }
+        },
+        data(socket, data) {
+          socket.data.buf += data.toString('latin1')
+          if (socket.data.buf.includes('\r\n\r\n')) {
+            socket.data.buf = ''
+            socket.write('HTTP/1.1 200 OK\r\nContent-Length: 7\r\n\r\ncounted')
+          }
+        },
+      },
+    })
+    try {
+      // CONNECT, handshake, then a pause before the request: a proxy that dials
+      // only when the request arrives opens the origin connection after it.
+      const raw = net.connect(roxy.port, '127.0.0.1')
+      await once(raw, 'connect')
+      raw.write(`CONNECT origin.test:${listener.port} HTTP/1.1\r\n\r\n`)
+      await once(raw, 'data')
+      const secure = tls.connect({
+        socket: raw,
+        servername: 'origin.test',
+        ca: readFileSync(caPath),
+      })
+      await once(secure, 'secureConnect')
+      await Bun.sleep(300)
+      const sentAt = Date.now()
+      secure.write('GET /count HTTP/1.1\r\nHost: origin.test\r\n\r\n')
+      const [reply] = await once(secure, 'data')
+      secure.destroy()
+      expect(String(reply)).toEndWith('counted')
+      expect(opened.length).toBe(1)
+      expect(opened[0]).toBeLessThan(sentAt)
+    } finally {
+      listener.stop(true)
+    }
+  })
+
+  test('should still answer 502 when the prewarmed origin connection fails', async () => {
+    const closed = Bun.listen({ hostname: '127.0.0.1', port: 0, socket: { data() {} } })
+    const port = closed.port
+    closed.stop(true)
+    const res = await curl([
+      '-x',
+      roxy.url,
+      '--cacert',
+      caPath,
+      '-i',
+      `https://origin.test:${port}/gone`,
+    ])
+    expect(res.stdout).toContain('\r\n\r\nHTTP/1.1 502 Bad Gateway\r\n')
   })
 })
 
