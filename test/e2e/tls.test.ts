@@ -170,6 +170,14 @@ describe('given roxy intercepting HTTPS with an ephemeral CA', () => {
     expect(text.replace(/\s+/g, ' ')).toContain(san)
   })
 
+  test('should forward an absolute-form https:// request over TLS to the origin', async () => {
+    using client = await rawClient(roxy.port)
+    client.send(`GET https://origin.test:${origin.port}/absolute HTTP/1.1\r\nHost: x\r\n\r\n`)
+    const text = await client.read((t) => t.includes('/absolute'))
+    expect(text).toStartWith('HTTP/1.1 200 ')
+    expect(text).toContain(`tls GET /absolute origin.test:${origin.port}`)
+  })
+
   test('should answer 502 for an origin with an untrusted certificate, logging why', async () => {
     const res = await curl([
       '-x',
