@@ -23,6 +23,8 @@ import { Metrics } from '../observe/metrics.ts'
 import { RulePolicy } from '../pipeline/rule-policy.ts'
 import { MitmInterceptor } from '../proxy/mitm.ts'
 import { ProxyServer } from '../proxy/server.ts'
+import { IdleDetector } from './idle-detector.ts'
+import { releaseCodePages } from './release-code-pages.ts'
 import { serverOptionsOf } from './server-options.ts'
 import { setUpTls, type TlsSetup } from './tls-setup.ts'
 
@@ -44,6 +46,7 @@ export class ProxyApp {
   #options: ProxyAppOptions
   #watcher: ConfigWatcher | undefined
   #runtimeTimer: ReturnType<typeof setInterval> | undefined
+  #idleTrim: IdleDetector | undefined
 
   constructor(options: ProxyAppOptions) {
     this.#options = options
@@ -91,6 +94,7 @@ export class ProxyApp {
     const address = formatListenAddress({ host: config.listen.host, port: this.server.port })
     log.info('proxy', 'listening', { address, config: this.#options.path ?? 'built-in default' })
     this.metrics.startLoopMonitor()
+    this.#startIdleTrim()
     this.#stopLimitsTimers = startLimitsTimers(this.limits, {
       cleanupIntervalSecs: config.rateLimit.cleanupIntervalSecs,
     })
@@ -130,6 +134,7 @@ export class ProxyApp {
   async stop(): Promise<void> {
     this.#watcher?.stop()
     clearInterval(this.#runtimeTimer)
+    this.#idleTrim?.stop()
     this.metrics.stop()
     await this.server.stop(this.#options.config.shutdownGraceSecs * 1000)
     this.#stopLimitsTimers?.()
@@ -155,6 +160,30 @@ export class ProxyApp {
       this.limits.attachStore(openCreditStore(config.state.path))
     }
     return policy
+  }
+
+  /**
+   * Ten seconds after the last finished request (or after start-up), unmap
+   * the executable's clean pages, once per quiet spell: RSS 30 s after load
+   * 57.5 → 38.2 MB, idle 49.5 → 30.2 MB (docs/memory.md). The cost on the
+   * hot path is nil: the detector reads the request counter once a second.
+   * `ROXY_IDLE_TRIM=off` turns it off.
+   */
+  #startIdleTrim(): void {
+    if (process.env.ROXY_IDLE_TRIM === 'off') {
+      return
+    }
+    this.#idleTrim = new IdleDetector({
+      readCount: () => this.server.stats.requests,
+      onIdle: () => {
+        const outcome = releaseCodePages()
+        log.debug('runtime', 'released code pages', {
+          releasedKb: outcome.releasedKb,
+          ms: Math.round(outcome.ms),
+        })
+      },
+    })
+    this.#idleTrim.start()
   }
 
   #counterKeys(): number {
