@@ -29,7 +29,9 @@ Usage:
   roxy -V | --version            version
 
 Environment:
-  ROXY_LOG   log levels, e.g. info, debug, info,rules=debug
+  ROXY_LOG        log levels, e.g. info, debug, info,rules=debug
+  ROXY_IDLE_TRIM  off: keep the executable's code pages mapped when idle
+                  (by default they are released after 10 quiet seconds)
 
 Exit codes: 0 success, 1 config or usage error, 2 runtime failure.
 `
