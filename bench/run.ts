@@ -8,7 +8,8 @@
  * time per request: utime + stime of its whole process group (/proc) over
  * the run, divided by the requests wrk completed.
  */
-import { join, resolve } from 'node:path'
+import { finishRoxyOptions, readPositive } from './bench-args.ts'
+import { join } from 'node:path'
 import { readdirSync } from 'node:fs'
 import { availableParallelism } from 'node:os'
 import { readGroupCpu, readGroupCpuUs, readGroupMemory, readMachineBusyUs } from './proc-stats.ts'
@@ -135,26 +136,7 @@ function parseArgs(argv: string[]): BenchOptions {
         throw new Error(`unknown option ${flag}\n${USAGE}`)
     }
   }
-  if (options.cpuProfDir) {
-    if (options.roxyCommand.length !== 2) {
-      throw new Error('--cpu-prof needs roxy run from source (no --roxy-bin)')
-    }
-    const [bun, main] = options.roxyCommand
-    const dir = resolve(options.cpuProfDir)
-    options.roxyCommand = [bun, '--cpu-prof', '--cpu-prof-md', `--cpu-prof-dir=${dir}`, main]
-  }
-  if (!options.workdir) {
-    throw new Error('--workdir is required (bench/run.sh passes it)')
-  }
-  return options
-}
-
-function readPositive(flag: string, text: string, zeroOk = false): number {
-  const value = Number(text)
-  if (!Number.isInteger(value) || value < (zeroOk ? 0 : 1)) {
-    throw new Error(`${flag} needs a ${zeroOk ? 'non-negative' : 'positive'} integer, got ${text}`)
-  }
-  return value
+  return finishRoxyOptions(options, 'bench/run.sh')
 }
 
 /** What wrk's done() in wrk-report.lua prints. */

@@ -9,7 +9,8 @@
  * Per proxy, over N new names: a fresh tunnel's first request to a new name minus one to
  * an already issued name, median.
  */
-import { join, resolve } from 'node:path'
+import { finishRoxyOptions, readPositive } from './bench-args.ts'
+import { join } from 'node:path'
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { availableParallelism } from 'node:os'
 import { readGroupCpu, readGroupCpuUs, readMachineBusyUs } from './proc-stats.ts'
@@ -125,26 +126,7 @@ function parseArgs(argv: string[]): TlsBenchOptions {
         throw new Error(`unknown option ${flag}\n${USAGE}`)
     }
   }
-  if (options.cpuProfDir) {
-    if (options.roxyCommand.length !== 2) {
-      throw new Error('--cpu-prof needs roxy run from source (no --roxy-bin)')
-    }
-    const [bun, main] = options.roxyCommand
-    const dir = resolve(options.cpuProfDir)
-    options.roxyCommand = [bun, '--cpu-prof', '--cpu-prof-md', `--cpu-prof-dir=${dir}`, main]
-  }
-  if (!options.workdir) {
-    throw new Error('--workdir is required (bench/tls-run.sh passes it)')
-  }
-  return options
-}
-
-function readPositive(flag: string, text: string, zeroOk = false): number {
-  const value = Number(text)
-  if (!Number.isInteger(value) || value < (zeroOk ? 0 : 1)) {
-    throw new Error(`${flag} needs a ${zeroOk ? 'non-negative' : 'positive'} integer, got ${text}`)
-  }
-  return value
+  return finishRoxyOptions(options, 'bench/tls-run.sh')
 }
 
 function readProxyList(text: string): ProxyName[] {
