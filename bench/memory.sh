@@ -3,6 +3,9 @@
 #
 #   bash bench/memory.sh table   RSS idle / peak under load / 30 s after load,
 #                                for each allocator and runtime setting
+#   bash bench/memory.sh wake    the first request after a quiet spell: time
+#                                and page faults, with and without the idle
+#                                release of code pages
 #   bash bench/memory.sh pool    RSS per pooled upstream connection
 #
 # Measures dist/roxy (ROXY_BIN to override), built first by `make build`.
@@ -10,9 +13,10 @@
 # killed on exit. Needs wrk, curl and bun on PATH (the Makefile's `bench`
 # target puts the pinned bun there).
 #
-# Each table row is the median of REPEAT runs, each on a fresh roxy.
-# Knobs (environment): LOAD_SECS=10 CONNS=32 AFTER_SECS=30 SETTLE_SECS=5
-# REPEAT=3 POOL_HOSTS=500 SETTINGS='name|ENV=V ENV2=V2;...' (see default_settings).
+# Each row is the median of REPEAT runs, each on a fresh roxy.
+# Knobs (environment): LOAD_SECS=10 CONNS=32 AFTER_SECS=30 SETTLE_SECS=15
+# QUIET_SECS=15 REPEAT=3 POOL_HOSTS=500
+# SETTINGS='name|ENV=V ENV2=V2;...' (see default_settings and wake_settings).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -20,12 +24,16 @@ ROXY_BIN=${ROXY_BIN:-dist/roxy}
 LOAD_SECS=${LOAD_SECS:-10}
 CONNS=${CONNS:-32}
 AFTER_SECS=${AFTER_SECS:-30}
-SETTLE_SECS=${SETTLE_SECS:-5}
+# Idle is read 15 s after start: roxy releases its code pages after 10 quiet
+# seconds (docs/memory.md), and the idle figure is meant to include that.
+SETTLE_SECS=${SETTLE_SECS:-15}
 POOL_HOSTS=${POOL_HOSTS:-500}
 REPEAT=${REPEAT:-3}
+QUIET_SECS=${QUIET_SECS:-15}
 
 tuned='BUN_OPTIONS=--smol MIMALLOC_PURGE_DELAY=0 MIMALLOC_ARENA_EAGER_COMMIT=0'
 default_settings='default|'
+default_settings+=';ROXY_IDLE_TRIM=off|ROXY_IDLE_TRIM=off'
 default_settings+=';MIMALLOC_PURGE_DELAY=0|MIMALLOC_PURGE_DELAY=0'
 default_settings+=';MIMALLOC_PURGE_DELAY=0 MIMALLOC_ARENA_EAGER_COMMIT=0|'
 default_settings+='MIMALLOC_PURGE_DELAY=0 MIMALLOC_ARENA_EAGER_COMMIT=0'
@@ -33,7 +41,11 @@ default_settings+=';BUN_OPTIONS=--smol|BUN_OPTIONS=--smol'
 default_settings+=";tuned: --smol + both mimalloc settings|$tuned"
 default_settings+=";tuned + BUN_JSC_useFTLJIT=0|$tuned BUN_JSC_useFTLJIT=0"
 default_settings+=";tuned + BUN_JSC_useDFGJIT=0|$tuned BUN_JSC_useDFGJIT=0"
-SETTINGS=${SETTINGS:-$default_settings}
+wake_settings='default|;ROXY_IDLE_TRIM=off|ROXY_IDLE_TRIM=off'
+case "${1:-table}" in
+wake) SETTINGS=${SETTINGS:-$wake_settings} ;;
+*) SETTINGS=${SETTINGS:-$default_settings} ;;
+esac
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/roxy-bench.XXXXXX")
 pids=()
@@ -82,27 +94,42 @@ start_upstreams() {
 }
 
 # start_roxy "ENV=V ..." → sets ROXY_PID and ROXY_PORT; logs go to a file.
+# A ROXY_BIN=PATH word among them runs that executable instead (to compare
+# builds in one interleaved table).
 start_roxy() {
-  local env_words=$1 log=$work/roxy.$RANDOM.log
+  local env_words=$1 log=$work/roxy.$RANDOM.log bin=$ROXY_BIN word
+  for word in $env_words; do
+    case $word in
+    ROXY_BIN=*) bin=${word#ROXY_BIN=} ;;
+    esac
+  done
   printf 'listen: "127.0.0.1:0"\n' >"$work/roxy.yaml"
   # shellcheck disable=SC2086 # env_words is a list of NAME=VALUE words
-  env $env_words "$ROXY_BIN" run -c "$work/roxy.yaml" >"$log" 2>"$log.err" &
+  env $env_words "$bin" run -c "$work/roxy.yaml" >"$log" 2>"$log.err" &
   ROXY_PID=$!
   pids+=("$ROXY_PID")
   ROXY_PORT=$(wait_line "$log" '"msg":"listening"' | sed -n 's/.*"address":"[^"]*:\([0-9]*\)".*/\1/p')
   [ -n "$ROXY_PORT" ] || die "roxy did not log its address: $(cat "$log" "$log.err")"
 }
 
+# Stops a process started here and forgets it, so that cleanup never signals
+# a process id the system may have handed to someone else since.
 stop_pid() {
+  local pid kept=()
   kill -TERM "$1" 2>/dev/null || true
   wait "$1" 2>/dev/null || true
+  for pid in "${pids[@]}"; do
+    if [ "$pid" != "$1" ]; then
+      kept+=("$pid")
+    fi
+  done
+  pids=("${kept[@]}")
 }
 
 # One run: idle, peak under wrk load (VmHWM), RSS AFTER_SECS later and its
-# anonymous part (the rest is pages of the executable file), req/s.
-# Prints the five numbers on one line.
+# anonymous and file-backed parts, req/s. Prints the six numbers on one line.
 measure_once() {
-  local env_words=$1 up_port=$2 idle peak after anon rps
+  local env_words=$1 up_port=$2 idle peak after anon file rps
   start_roxy "$env_words"
   sleep "$SETTLE_SECS"
   idle=$(rss_mb "$ROXY_PID" VmRSS)
@@ -113,22 +140,19 @@ measure_once() {
   sleep "$AFTER_SECS"
   after=$(rss_mb "$ROXY_PID" VmRSS)
   anon=$(rss_mb "$ROXY_PID" RssAnon)
+  file=$(rss_mb "$ROXY_PID" RssFile)
   stop_pid "$ROXY_PID"
-  echo "$idle $peak $after $anon $rps"
+  echo "$idle $peak $after $anon $file $rps"
 }
 
-# One table row: the median of REPEAT runs, column by column.
-measure_setting() {
-  local name=$1 env_words=$2 up_port=$3 runs=$work/runs _
-  : >"$runs"
-  for _ in $(seq 1 "$REPEAT"); do
-    measure_once "$env_words" "$up_port" >>"$runs"
-  done
+# One table row from a file of runs: the median of each column.
+print_row() {
+  local name=$1 runs=$2 col
   printf '| `%s` |' "$name"
-  for col in 1 2 3 4; do
+  for col in 1 2 3 4 5; do
     printf ' %s MB |' "$(median "$runs" "$col")"
   done
-  printf ' %s |\n' "$(median "$runs" 5)"
+  printf ' %s |\n' "$(median "$runs" 6)"
 }
 
 # median FILE COLUMN: the middle value of a column of numbers (lower middle if even).
@@ -136,23 +160,90 @@ median() {
   awk -v c="$2" '{ print $c }' "$1" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'
 }
 
+# REPEAT rounds, each running every setting once on a fresh roxy. Interleaved,
+# so that a change in the machine's load or page cache falls on all settings
+# alike; each cell is then the median of its setting's runs.
 run_table() {
-  local up_port entry anchor
+  local up_port entry anchor round i
   start_upstreams 1
   up_port=$UP_PORTS
   sleep "$SETTLE_SECS"
   anchor=$(rss_mb "$UP_PID" VmRSS)
-  echo "roxy: $("$ROXY_BIN" --version); wrk -t1 -c$CONNS -d${LOAD_SECS}s;" \
-    "after = ${AFTER_SECS} s; median of $REPEAT runs"
-  echo
-  echo "| setting | RSS idle | RSS peak under load | RSS ${AFTER_SECS} s after load | of which anonymous | req/s |"
-  echo '|---|---|---|---|---|---|'
   IFS=';' read -ra entries <<<"$SETTINGS"
-  for entry in "${entries[@]}"; do
-    measure_setting "${entry%%|*}" "${entry#*|}" "$up_port"
+  for round in $(seq 1 "$REPEAT"); do
+    for i in "${!entries[@]}"; do
+      entry=${entries[$i]}
+      echo "round $round/$REPEAT: ${entry%%|*}" >&2
+      measure_once "${entry#*|}" "$up_port" >>"$work/runs.$i"
+    done
   done
-  printf '| anchor: bare `Bun.serve` (`bun bench/upstream-ok.ts`) | %s MB | – | – | – | – |\n' \
+  echo "roxy: $("$ROXY_BIN" --version); idle = ${SETTLE_SECS} s after start;" \
+    "wrk -t1 -c$CONNS -d${LOAD_SECS}s; after = ${AFTER_SECS} s; median of $REPEAT runs"
+  echo
+  echo "| setting | RSS idle | RSS peak under load | RSS ${AFTER_SECS} s after load |" \
+    "of which anonymous | of which file-backed | req/s |"
+  echo '|---|---|---|---|---|---|---|'
+  for i in "${!entries[@]}"; do
+    print_row "${entries[$i]%%|*}" "$work/runs.$i"
+  done
+  printf '| anchor: bare `Bun.serve` (`bun bench/upstream-ok.ts`) | %s MB | – | – | – | – | – |\n' \
     "$anchor"
+}
+
+# Minor and major page faults of a process so far: "MINFLT MAJFLT".
+read_faults() {
+  awk '{ print $10, $12 }' "/proc/$1/stat"
+}
+
+# Milliseconds one proxied request takes, as curl sees it.
+time_request_ms() {
+  curl -sS --fail -o /dev/null -w '%{time_total}' -x "http://127.0.0.1:$1" \
+    "http://127.0.0.1:$2/" | awk '{ printf "%.2f", $1 * 1000 }'
+}
+
+# One run: 3 s of load, QUIET_SECS of nothing, then one request (its time and
+# the page faults roxy took serving it), then a second one. Prints
+# "MS MINFLT MAJFLT MS2".
+measure_wake_once() {
+  local env_words=$1 up_port=$2 before after first second
+  start_roxy "$env_words"
+  printf 'wrk.path = "http://127.0.0.1:%s/"\n' "$up_port" >"$work/abs.lua"
+  wrk -t1 -c"$CONNS" -d3s -s "$work/abs.lua" "http://127.0.0.1:$ROXY_PORT" >/dev/null
+  sleep "$QUIET_SECS"
+  before=$(read_faults "$ROXY_PID")
+  first=$(time_request_ms "$ROXY_PORT" "$up_port")
+  after=$(read_faults "$ROXY_PID")
+  second=$(time_request_ms "$ROXY_PORT" "$up_port")
+  stop_pid "$ROXY_PID"
+  awk -v a="$before" -v b="$after" -v f="$first" -v s="$second" 'BEGIN {
+    split(a, x, " "); split(b, y, " "); print f, y[1] - x[1], y[2] - x[2], s
+  }'
+}
+
+run_wake() {
+  local up_port entry round i col
+  start_upstreams 1
+  up_port=$UP_PORTS
+  IFS=';' read -ra entries <<<"$SETTINGS"
+  for round in $(seq 1 "$REPEAT"); do
+    for i in "${!entries[@]}"; do
+      entry=${entries[$i]}
+      echo "round $round/$REPEAT: ${entry%%|*}" >&2
+      measure_wake_once "${entry#*|}" "$up_port" >>"$work/wake.$i"
+    done
+  done
+  echo "roxy: $("$ROXY_BIN" --version); 3 s of load, ${QUIET_SECS} s quiet, then one request;" \
+    "median of $REPEAT runs"
+  echo
+  echo '| setting | first request | minor faults | major faults | next request |'
+  echo '|---|---|---|---|---|'
+  for i in "${!entries[@]}"; do
+    printf '| `%s` |' "${entries[$i]%%|*}"
+    for col in 1 2 3; do
+      printf ' %s%s |' "$(median "$work/wake.$i" "$col")" "$([ "$col" = 1 ] && echo ' ms')"
+    done
+    printf ' %s ms |\n' "$(median "$work/wake.$i" 4)"
+  done
 }
 
 # RSS and open fds of a fresh roxy after one request to each of the given ports.
@@ -194,6 +285,7 @@ make -s build >/dev/null
 
 case "${1:-table}" in
 table) run_table ;;
+wake) run_wake ;;
 pool) run_pool ;;
-*) die "usage: $0 [table|pool]" ;;
+*) die "usage: $0 [table|wake|pool]" ;;
 esac

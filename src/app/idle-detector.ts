@@ -1,6 +1,6 @@
 /**
  * Notices when the proxy goes quiet, so memory can be given back once per
- * quiet spell (docs/memory.md, "Idle trim").
+ * quiet spell (docs/memory.md, "Idle release of code pages").
  *
  * It costs the hot path nothing: it reads a counter the proxy keeps anyway
  * (`server.stats.requests`) once per tick, from an unref'd timer that never

@@ -165,7 +165,7 @@ export class ProxyApp {
   /**
    * Ten seconds after the last finished request (or after start-up), unmap
    * the executable's clean pages, once per quiet spell: RSS 30 s after load
-   * 57.5 → 38.2 MB, idle 49.5 → 30.2 MB (docs/memory.md). The cost on the
+   * 55.6 → 37.6 MB, idle 46.5 → 26.9 MB (docs/memory.md). The cost on the
    * hot path is nil: the detector reads the request counter once a second.
    * `ROXY_IDLE_TRIM=off` turns it off.
    */

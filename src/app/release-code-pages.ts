@@ -4,14 +4,15 @@
  *
  * Most of roxy's RSS is not its own data but pages of the executable file:
  * the runtime's machine code and read-only data, mapped as they run. The
- * kernel maps them 64 KB at a time around each page touched and keeps them
- * mapped, so start-up and a load burst leave ~44 MB of `RssFile`, of which an
- * idle proxy touches about 10. Nothing in Bun 1.4.5 unmaps them (`Bun.gc`
- * only collects the heaps), so this module asks the kernel directly, through
- * `bun:ffi` and libc's `madvise(MADV_DONTNEED)`, to drop them from roxy's
- * page tables. The pages stay in the page cache: the next touch maps them
- * back with a minor fault (no disk read), and the kernel reclaims the
- * unmapped ones like any other clean cache when memory runs short.
+ * kernel maps them 64 KB at a time (by default) around each page touched and
+ * keeps them mapped, so start-up and a load burst leave ~41 MB of
+ * `RssFile`, of which an idle proxy touches again about 20. Nothing in Bun
+ * 1.4.5 unmaps them (`Bun.gc` only collects the heaps), so this module asks
+ * the kernel, through `bun:ffi` and libc's `madvise(MADV_DONTNEED)`, to drop
+ * them from roxy's page tables. The pages stay in the page cache: the next
+ * touch maps them back with a minor fault (no disk read), and the kernel
+ * reclaims the unmapped ones like any other clean cache when memory runs
+ * short.
  *
  * Safety: a private file mapping holds either the file's bytes or, where it
  * was written, private anonymous copies; dropping those would lose data. So
@@ -21,7 +22,9 @@
  * in roxy or Bun writes to such a mapping later.
  *
  * Measured (bench/memory.sh, median of 3 runs, x86-64 Linux): RSS 30 s after
- * load 57.5 → 38.2 MB, idle 49.5 → 30.2 MB; one release takes about 2 ms.
+ * load 55.6 → 37.6 MB, idle 46.5 → 26.9 MB. One release takes 3 to 4 ms;
+ * the first request after it maps pages back with ~60 more minor faults and
+ * takes as long as without (1.5 ms through curl).
  */
 import { readFileSync } from 'node:fs'
 import { dlopen, FFIType } from 'bun:ffi'
