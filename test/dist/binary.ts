@@ -7,6 +7,7 @@
  * test run on an unchanged tree reuses the binary (a rebuild takes about 1 s
  * here; an up-to-date check a few ms).
  */
+import { readLines } from '../support/read-lines.ts'
 import { join } from 'node:path'
 import type { Subprocess } from 'bun'
 
@@ -113,20 +114,4 @@ async function stopProcess(proc: Subprocess, signal: NodeJS.Signals, graceMs: nu
   const code = await proc.exited
   clearTimeout(timer)
   return code
-}
-
-async function readLines(stream: ReadableStream<Uint8Array>, onLine: (line: string) => void) {
-  const decoder = new TextDecoder()
-  let buf = ''
-  for await (const chunk of stream) {
-    buf += decoder.decode(chunk, { stream: true })
-    let nl: number
-    while ((nl = buf.indexOf('\n')) >= 0) {
-      onLine(buf.slice(0, nl))
-      buf = buf.slice(nl + 1)
-    }
-  }
-  if (buf) {
-    onLine(buf)
-  }
 }

@@ -3,6 +3,7 @@
  * lines. Every helper here registers nothing global: callers stop what they
  * start (`await using`, or `afterAll`).
  */
+import { readLines } from './read-lines.ts'
 import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -128,22 +129,6 @@ export function runRoxy(
   env: Record<string, string> = {},
 ): Promise<{ code: number; stdout: string; stderr: string }> {
   return runCommand(['bun', MAIN, ...args], { env: { ...process.env, ...env } })
-}
-
-async function readLines(stream: ReadableStream<Uint8Array>, onLine: (line: string) => void) {
-  const decoder = new TextDecoder()
-  let buf = ''
-  for await (const chunk of stream) {
-    buf += decoder.decode(chunk, { stream: true })
-    let nl: number
-    while ((nl = buf.indexOf('\n')) >= 0) {
-      onLine(buf.slice(0, nl))
-      buf = buf.slice(nl + 1)
-    }
-  }
-  if (buf) {
-    onLine(buf)
-  }
 }
 
 function readPeakRss(pid: number): number {
